@@ -1,0 +1,441 @@
+"""Settings, all read from the environment (see docs/OPERATIONS.md for the list).
+
+The embedded default is a SQLite file in var/ and a local-memory cache, so a
+fresh machine needs nothing but `make run`. `DATABASE_URL` switches to
+PostgreSQL, `REDIS_URL` to a shared Redis cache, `MEDIA_S3_BUCKET` to
+S3-compatible media storage.
+"""
+
+import mimetypes
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("SHOP_VAR_DIR", BASE_DIR / "var"))
+
+# Python 3.11's mimetypes table does not know AVIF; media would be served as
+# application/octet-stream and some browsers would refuse to decode it.
+mimetypes.add_type("image/avif", ".avif")
+mimetypes.add_type("image/webp", ".webp")
+mimetypes.add_type("application/manifest+json", ".webmanifest")
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        # No fallback on purpose: a default key in code is a key everyone knows.
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set. Set it in the environment (make run keeps a "
+            "generated one in var/secret_key for the embedded setup), or set "
+            "DJANGO_DEBUG=1 for local development."
+        )
+    # Debug only: a per-process random key, never a constant in the code.
+    from django.core.management.utils import get_random_secret_key
+
+    SECRET_KEY = get_random_secret_key()
+
+ALLOWED_HOSTS = env_list(
+    "DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if not DEBUG else "*"
+)
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    # Before staticfiles so runserver serves like gunicorn does.
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "catalog",
+    "personalization",
+    "orders",
+    "analytics",
+    "shop",
+]
+
+MIDDLEWARE = [
+    # First, so its duration covers the whole stack and every response gets a request id.
+    "shop.observability.RequestLogMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.gzip.GZipMiddleware",
+    # Brotli for pages when accepted; after GZip so it runs first on the way out.
+    "shop.middleware.BrotliMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
+    # Inside ConditionalGet: a 304 then carries no CSP header, so the browser keeps
+    # the stored page together with the policy (and nonce) it arrived with.
+    "csp.middleware.CSPMiddleware",
+    "shop.security.PermissionsPolicyMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.shopper (lazy); after auth because it links the profile to the user.
+    "personalization.middleware.ShopperMiddleware",
+    # Data saver, profile language, private caching and stable ETags for pages.
+    "shop.middleware.StorefrontMiddleware",
+    "shop.login_throttle.AdminLoginThrottleMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "shop.urls"
+WSGI_APPLICATION = "shop.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "shop.context_processors.storefront",
+            ],
+        },
+    }
+]
+
+
+# --- Database -----------------------------------------------------------------
+# SQLite must hold up under several gunicorn workers: WAL lets readers run
+# beside the one writer, IMMEDIATE takes the write lock at BEGIN (so two
+# transactions never deadlock upgrading a read lock, which SQLite answers with
+# an instant "database is locked"), and the busy timeout makes writers queue
+# instead of failing.
+SQLITE_INIT_COMMAND = ";".join(
+    [
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA synchronous=NORMAL",  # durable in WAL mode except on power loss
+        "PRAGMA foreign_keys=ON",
+        "PRAGMA temp_store=MEMORY",
+        "PRAGMA cache_size=-20000",  # 20 MB page cache per connection
+        "PRAGMA mmap_size=134217728",
+        "PRAGMA busy_timeout=20000",
+    ]
+)
+
+
+def _database_config() -> dict:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{VAR_DIR / 'shop.sqlite3'}"
+    # Persistent server connections save a TCP + auth round trip per request;
+    # the test suite sets 0 so live-server threads never leave sessions open.
+    max_age = int(os.environ.get("DATABASE_CONN_MAX_AGE", "60"))
+    config = dj_database_url.parse(url, conn_max_age=max_age, conn_health_checks=True)
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # Persistent connections keep the per-connection pragmas and cache warm.
+        config["CONN_MAX_AGE"] = None
+        config["CONN_HEALTH_CHECKS"] = False
+        config["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": SQLITE_INIT_COMMAND,
+        }
+        config.setdefault("TEST", {})["NAME"] = os.environ.get("SHOP_TEST_SQLITE_NAME") or None
+    return config
+
+
+DATABASES = {"default": _database_config()}
+# Optional streaming replica for the feed's reads (shop/db_router.py, docs/DEPLOY.md).
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = {
+        **dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=60,
+                                conn_health_checks=True),
+        # Tests see the replica as the primary itself: no second test database.
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["shop.db_router.ReadReplicaRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+
+# --- Cache ----------------------------------------------------------------------
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "shop"),
+            "TIMEOUT": 300,
+            # A Redis host that does not answer (down, firewalled) must fail fast:
+            # without this a connect waits for the kernel (~2 min), holding a sync
+            # worker and keeping /readyz from saying 503 to the load balancer.
+            "OPTIONS": {"socket_connect_timeout": 2},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "shop",
+            "TIMEOUT": 300,
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        }
+    }
+
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
+
+
+# --- Auth -------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "admin:login"
+
+
+# --- Internationalisation -------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("hi", _("Hindi")), ("ar", _("Arabic"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+
+# --- Static and media -------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", VAR_DIR / "staticfiles"))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = os.environ.get("DJANGO_MEDIA_URL", "/media/")
+MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", VAR_DIR / "media"))
+# Hashed names are immutable, so whitenoise may cache them for a year.
+WHITENOISE_MAX_AGE = 31536000 if not DEBUG else 0
+# Tests and local debugging serve straight from static/ without collectstatic.
+WHITENOISE_USE_FINDERS = DEBUG or env_bool("SHOP_PLAIN_STATIC")
+WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS
+
+MEDIA_S3_BUCKET = os.environ.get("MEDIA_S3_BUCKET", "")
+if MEDIA_S3_BUCKET:
+    _media_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "endpoint_url": os.environ.get("MEDIA_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("MEDIA_S3_REGION") or None,
+            "custom_domain": os.environ.get("MEDIA_S3_CUSTOM_DOMAIN") or None,
+            "querystring_auth": False,
+            "file_overwrite": False,
+            "default_acl": None,
+            # Variant names carry their content hash: cache them forever.
+            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+        },
+    }
+else:
+    _media_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+
+STORAGES = {
+    "default": _media_storage,
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if not env_bool("SHOP_PLAIN_STATIC")
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+# Uploads: reject early what the image pipeline would reject anyway.
+SHOP_UPLOAD_MAX_BYTES = int(os.environ.get("SHOP_UPLOAD_MAX_BYTES", 15 * 1024 * 1024))
+SHOP_IMAGE_MAX_PIXELS = int(os.environ.get("SHOP_IMAGE_MAX_PIXELS", 40_000_000))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_PERMISSIONS = 0o644
+
+
+# --- REST framework -----------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Shoppers by token (apps) or by the storefront's cookie (the PWA, with CSRF);
+    # see shop/api/authentication.py. Catalog views opt out: they are public.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "shop.api.authentication.ShopperTokenAuthentication",
+        "shop.api.authentication.ShopperCookieAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON only: no form or multipart parsing on an API that never takes files.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # One error shape for every 4xx (shop/api/errors.py).
+    "EXCEPTION_HANDLER": "shop.api.errors.api_exception_handler",
+    # Client IPs for throttling: REMOTE_ADDR, unless this many proxies in front
+    # of gunicorn are trusted to append to X-Forwarded-For (0: never trust it).
+    "NUM_PROXIES": int(os.environ.get("SHOP_TRUSTED_PROXIES", "0")),
+    # Per window, counted atomically in the default cache (shop/api/throttling.py).
+    # Per-IP limits are generous: mobile carriers put many phones behind one
+    # address (carrier-grade NAT).
+    "DEFAULT_THROTTLE_RATES": {
+        "shopper_create": os.environ.get("SHOP_API_RATE_SHOPPER_CREATE", "30/min"),
+        "shopper_write": os.environ.get("SHOP_API_RATE_SHOPPER_WRITE", "120/min"),
+        "ip_write": os.environ.get("SHOP_API_RATE_IP_WRITE", "600/min"),
+    },
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Budget shop API",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "DESCRIPTION": (
+        "REST API for the PWA and app clients. Every 4xx answer has the shape "
+        "`{\"error\": {\"code\", \"message\", \"fields\"}}` (schema `Error`). "
+        "See docs/API.md for authentication, caching, throttling and the events beacon."
+    ),
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # With ?fields= any card key may be absent (shop/api/fields.py).
+        "shop.api.schema.sparse_fields_optional",
+        "shop.api.schema.closed_request_bodies",
+    ],
+}
+
+
+# --- Security ---------------------------------------------------------------------------
+# Production is the same code with DJANGO_DEBUG=0 and DJANGO_SECURE=1 behind a
+# TLS proxy (docs/DEPLOY.md); `manage.py check --deploy --fail-level WARNING`
+# passes with nothing silenced (tests/shop/test_production.py).
+from csp.constants import NONCE, NONE, SELF  # noqa: E402 - kept next to its only use
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# The shop never opens pop-ups it needs to talk to: isolate the browsing context.
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# A stale form's CSRF failure gets the shop's translated 403 page, not Django's English one.
+CSRF_FAILURE_VIEW = "shop.errors.csrf_failure"
+if env_bool("DJANGO_SECURE", False):
+    # The proxy terminates TLS and says so in X-Forwarded-Proto; it must strip
+    # that header from client requests (nginx example in docs/DEPLOY.md).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    # Probes come from the load balancer over plain HTTP on the private network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 31536000  # a year
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+# Content-Security-Policy in every mode, so tests and local runs meet the same
+# policy as production. Inline <style>/<script> blocks carry the per-response
+# nonce (`nonce="{{ request.csp_nonce }}"`); nothing is loaded from another
+# origin. Each directive is spelled out rather than left to default-src so a
+# reader sees the whole policy here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        # style="" attributes cannot run script, and the storefront paints each
+        # image's placeholder colour (a validated #rrggbb) behind it with one;
+        # the admin's widgets set a few too. Blocks (<style>) still need the nonce.
+        "style-src-attr": ["'unsafe-inline'"],
+        # Placeholders are data: URIs (tiny LQIP previews).
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "worker-src": [SELF],
+        "manifest-src": [SELF],
+        "media-src": [SELF],
+        "frame-src": [NONE],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        # WhatsApp sharing is a plain link, never a form: forms post to us only.
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+# Powerful browser features the shop never uses, switched off for every page
+# (and for anything that might ever be framed): shop/security.py sends it.
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "autoplay": [],
+    "browsing-topics": [],
+    "camera": [],
+    "display-capture": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "interest-cohort": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "usb": [],
+}
+
+
+# --- Logging ------------------------------------------------------------------------------
+# JSON lines on stderr: one per request (shop.request) and per authentication
+# event (shop.audit); shop/observability.py keeps secrets and personal data out.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "shop.observability.JsonLinesFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # The request line from shop.request replaces Django's own.
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+    },
+}
+# Failed admin sign-ins allowed per account and per client IP within the window (seconds).
+SHOP_LOGIN_THROTTLE = {
+    "limit": int(os.environ.get("SHOP_LOGIN_FAIL_LIMIT", "5")),
+    "window": int(os.environ.get("SHOP_LOGIN_FAIL_WINDOW", "900")),
+}
+
+
+# --- The shop's own settings ----------------------------------------------------------------
+SHOP_DEFAULT_CURRENCY = os.environ.get("SHOP_DEFAULT_CURRENCY", "INR")
+# Widths of the generated image variants; never upscaled past the source.
+SHOP_IMAGE_WIDTHS = (160, 320, 480, 640, 960)
+SHOP_IMAGE_FORMATS = ("avif", "webp", "jpeg")
+# Seconds a public API answer (catalog lists, details, trees) is kept server-side
+# in the default cache; 0 turns it off. Below the 60 s public max-age on purpose.
+SHOP_API_MICROCACHE_SECONDS = int(os.environ.get("SHOP_API_MICROCACHE_SECONDS", "15"))
