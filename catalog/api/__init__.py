@@ -1,0 +1,1 @@
+"""The catalog's read-only REST API: products, categories, regions."""

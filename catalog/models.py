@@ -1,0 +1,322 @@
+"""Catalog: who sells what, where, and its pictures.
+
+Money is kept in integer minor units (paise, fils, cents) with an ISO 4217
+currency code; nothing here ever touches a float.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .querysets import ProductQuerySet, RegionQuerySet
+
+# Minor units per major unit. All currencies the shop serves today use 2.
+CURRENCY_EXPONENT = {"INR": 2, "AED": 2, "USD": 2, "EUR": 2, "NPR": 2, "BDT": 2}
+
+
+class Region(models.Model):
+    """A node of the small country > state > city hierarchy."""
+
+    class Kind(models.TextChoices):
+        COUNTRY = "country", _("Country")
+        STATE = "state", _("State")
+        CITY = "city", _("City")
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    # Materialised path of codes ("/IN/IN-MH/IN-MH-PUN/"): ancestors and
+    # descendants become one indexed prefix or IN query, no recursion.
+    path = models.CharField(max_length=255, editable=False, db_index=True)
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    language = models.CharField(_("default language"), max_length=8, blank=True)
+
+    objects = RegionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["path"]
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="country", parent__isnull=True)
+                | Q(~Q(kind="country"), parent__isnull=False),
+                name="region_country_is_root",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.path = (self.parent.path if self.parent else "/") + f"{self.code}/"
+        if not self.currency and self.parent:
+            self.currency = self.parent.currency
+        if not self.language and self.parent:
+            self.language = self.parent.language
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if self.parent_id and self.parent_id == self.pk:
+            raise ValidationError({"parent": _("A region cannot be its own parent.")})
+        expected = {self.Kind.STATE: self.Kind.COUNTRY, self.Kind.CITY: self.Kind.STATE}
+        if self.kind == self.Kind.COUNTRY and self.parent_id:
+            raise ValidationError({"parent": _("A country has no parent region.")})
+        if self.kind in expected and (not self.parent or self.parent.kind != expected[self.kind]):
+            raise ValidationError(
+                {"parent": _("A %(kind)s belongs to a %(parent)s.")
+                 % {"kind": self.get_kind_display(), "parent": expected[self.kind].label}}
+            )
+
+    def ancestor_codes(self) -> list[str]:
+        """Return the codes from the country down to this region."""
+        return [code for code in self.path.split("/") if code]
+
+
+class Category(models.Model):
+    """Two levels: a top category (with its icon) and its subcategories."""
+
+    name = models.CharField(_("name"), max_length=80)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    # One emoji or symbol: no icon font or sprite to download, and readers who
+    # read little recognise a picture faster than a word.
+    icon = models.CharField(_("icon"), max_length=8, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self) -> str:
+        return f"{self.parent.name} › {self.name}" if self.parent_id and self.parent else self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("shop:category", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        if self.parent_id:
+            if self.parent_id == self.pk:
+                raise ValidationError({"parent": _("A category cannot be its own parent.")})
+            if self.parent.parent_id:
+                raise ValidationError({"parent": _("Categories have two levels at most.")})
+            if self.pk and self.children.exists():
+                raise ValidationError(
+                    {"parent": _("This category has subcategories, so it must stay on top.")}
+                )
+
+
+class Seller(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="seller"
+    )
+    display_name = models.CharField(_("display name"), max_length=100)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, null=True, blank=True, related_name="sellers"
+    )
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    verified = models.BooleanField(_("verified"), default=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["display_name"]
+        verbose_name = _("seller")
+        verbose_name_plural = _("sellers")
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class Product(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        ACTIVE = "active", _("Active")
+        ARCHIVED = "archived", _("Archived")
+
+    seller = models.ForeignKey(Seller, on_delete=models.PROTECT, related_name="products")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
+    title = models.CharField(_("title"), max_length=140)
+    description = models.TextField(_("description"), blank=True)
+    currency = models.CharField(_("currency"), max_length=3, default="INR")
+    price_minor = models.BigIntegerField(
+        _("price (minor units)"), help_text=_("In paise/cents: 49900 is 499.00.")
+    )
+    compare_at_minor = models.BigIntegerField(
+        _("compare-at price (minor units)"), null=True, blank=True,
+        help_text=_("The usual price, shown struck through when higher than the price."),
+    )
+    stock = models.IntegerField(_("stock"), default=0)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    # Empty means sold everywhere; otherwise every region under these too.
+    regions = models.ManyToManyField(
+        Region, blank=True, related_name="products", verbose_name=_("sold in")
+    )
+    external_id = models.CharField(_("external id"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created"), db_default=models.functions.Now())
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        indexes = [
+            models.Index(fields=["status", "-created_at"], name="product_status_created"),
+            models.Index(fields=["category", "status"], name="product_category_status"),
+            models.Index(fields=["external_id"], name="product_external_id"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(price_minor__gte=0), name="product_price_gte_0"),
+            models.CheckConstraint(
+                condition=Q(compare_at_minor__isnull=True) | Q(compare_at_minor__gte=0),
+                name="product_compare_at_gte_0",
+            ),
+            # The last line of defence against overselling.
+            models.CheckConstraint(condition=Q(stock__gte=0), name="product_stock_gte_0"),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "active", "archived"]),
+                name="product_status_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["seller", "external_id"],
+                condition=~Q(external_id=""),
+                name="product_unique_external_id_per_seller",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("shop:product", kwargs={"pk": self.pk})
+
+    def clean(self) -> None:
+        errors = {}
+        if self.price_minor is not None and self.price_minor < 0:
+            errors["price_minor"] = _("The price cannot be negative.")
+        if self.compare_at_minor is not None and self.compare_at_minor < 0:
+            errors["compare_at_minor"] = _("The compare-at price cannot be negative.")
+        if self.stock is not None and self.stock < 0:
+            errors["stock"] = _("Stock cannot be negative.")
+        if self.currency not in CURRENCY_EXPONENT:
+            errors["currency"] = _("Unsupported currency %(c)s.") % {"c": self.currency}
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def price(self) -> Decimal:
+        return minor_to_decimal(self.price_minor, self.currency)
+
+    @property
+    def compare_at_price(self) -> Decimal | None:
+        if self.compare_at_minor is None:
+            return None
+        return minor_to_decimal(self.compare_at_minor, self.currency)
+
+    @property
+    def discount_percent(self) -> int:
+        """Return the whole-percent discount against the compare-at price (0 if none)."""
+        if not self.compare_at_minor or self.compare_at_minor <= self.price_minor:
+            return 0
+        return (self.compare_at_minor - self.price_minor) * 100 // self.compare_at_minor
+
+    @property
+    def in_stock(self) -> bool:
+        return self.stock > 0
+
+    @property
+    def public_id(self) -> str:
+        """Return the id used in exports and the recommend command."""
+        return self.external_id or str(self.pk)
+
+
+def product_image_upload_to(instance: ProductImage, filename: str) -> str:
+    # The master is re-encoded by the pipeline and named after its content hash;
+    # the uploaded file name is never used (it may hold anything, even NULs).
+    return f"products/masters/{filename}"
+
+
+class ProductImage(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    alt_text = models.CharField(_("alt text"), max_length=200, blank=True)
+    # The sanitised master (orientation applied, metadata stripped, sRGB);
+    # the raw upload is never stored, since it may carry GPS data.
+    original = models.ImageField(
+        _("photo"), upload_to=product_image_upload_to, width_field="width",
+        height_field="height", max_length=255,
+    )
+    width = models.PositiveIntegerField(default=0, editable=False)
+    height = models.PositiveIntegerField(default=0, editable=False)
+    content_hash = models.CharField(max_length=64, editable=False, db_index=True)
+    # [{"width": 320, "height": 240, "format": "avif", "name": "...", "bytes": 9123}, ...]
+    variants = models.JSONField(default=list, editable=False)
+    placeholder_color = models.CharField(max_length=7, default="#dddddd", editable=False)
+    # A tiny blurred preview as a data: URI (a few hundred bytes).
+    placeholder_data = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("product image")
+        verbose_name_plural = _("product images")
+        constraints = [
+            models.CheckConstraint(condition=Q(width__gte=0) & Q(height__gte=0),
+                                   name="productimage_dimensions_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return self.alt_text or f"{self.product_id}#{self.position}"
+
+    def variant_url(self, fmt: str, width: int) -> str | None:
+        """Return the URL of the variant nearest to `width` (not narrower, if any) in `fmt`."""
+        from django.core.files.storage import default_storage
+
+        candidates = [v for v in self.variants if v["format"] == fmt]
+        if not candidates:
+            return None
+        wide_enough = [v for v in candidates if v["width"] >= width]
+        best = min(wide_enough, key=lambda v: v["width"]) if wide_enough else max(
+            candidates, key=lambda v: v["width"]
+        )
+        return default_storage.url(best["name"])
+
+    def srcset(self, fmt: str, max_width: int | None = None) -> str:
+        from django.core.files.storage import default_storage
+
+        return ", ".join(
+            f"{default_storage.url(v['name'])} {v['width']}w"
+            for v in sorted(self.variants, key=lambda v: v["width"])
+            if v["format"] == fmt and (max_width is None or v["width"] <= max_width)
+        )
+
+
+def minor_to_decimal(amount_minor: int, currency: str) -> Decimal:
+    exponent = CURRENCY_EXPONENT.get(currency, 2)
+    return Decimal(amount_minor).scaleb(-exponent)
+
+
+def decimal_to_minor(amount: Decimal, currency: str) -> int:
+    """Return `amount` in minor units; raise ValueError if it has more precision than allowed."""
+    exponent = CURRENCY_EXPONENT.get(currency, 2)
+    scaled = amount.scaleb(exponent)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{amount} has more than {exponent} decimal places")
+    return int(scaled)

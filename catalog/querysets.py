@@ -1,0 +1,42 @@
+"""Chainable, side-effect-free visibility rules for the catalog."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class RegionQuerySet(models.QuerySet):
+    def countries(self) -> RegionQuerySet:
+        return self.filter(parent__isnull=True)
+
+    def within(self, code: str) -> RegionQuerySet:
+        """Return the region with this code and everything below it."""
+        return self.filter(path__contains=f"/{code}/")
+
+
+class ProductQuerySet(models.QuerySet):
+    def published(self) -> ProductQuerySet:
+        """Return the listings a shopper may see: active ones."""
+        return self.filter(status="active")
+
+    def for_seller(self, seller) -> ProductQuerySet:
+        return self.filter(seller=seller)
+
+    def in_stock(self) -> ProductQuerySet:
+        return self.filter(stock__gt=0)
+
+    def in_region(self, region) -> ProductQuerySet:
+        """Return products sold everywhere or in `region` or any region above it.
+
+        A shopper in Pune can buy what is sold in Pune, in Maharashtra or in all
+        of India; listings with no regions at all are sold everywhere.
+        """
+        if region is None:
+            return self
+        codes = region.ancestor_codes()
+        return self.filter(Q(regions__isnull=True) | Q(regions__code__in=codes)).distinct()
+
+    def in_category(self, category) -> ProductQuerySet:
+        """Return products in `category` or any of its subcategories."""
+        return self.filter(Q(category=category) | Q(category__parent=category))

@@ -1,0 +1,272 @@
+"""Product photo writes: add, replace, regenerate, delete.
+
+The heavy work (decoding, encoding a dozen files) happens before any
+transaction opens, so a slow upload never holds a database lock. Files are
+content-addressed: the same bytes always get the same name, writing is
+idempotent, and a name is only deleted once no image row refers to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import operator
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from catalog import images
+from catalog.models import Product, ProductImage
+
+# Folders the pipeline writes to; nothing else lives there.
+STORAGE_FOLDERS = ("products/masters", "products/v")
+# How many names one reference check looks up at a time (one OR of lookups each).
+RELEASE_BATCH = 200
+
+# Longest side of the stored master: enough for a zoomed product view on any
+# phone and for every variant width, a fraction of a camera original's size.
+MASTER_MAX_SIDE = 2048
+
+
+def product_image_add(
+    *, product: Product, upload: BinaryIO, alt_text: str = "", position: int | None = None
+) -> ProductImage:
+    """Validate and process `upload`, store its files and return the new image of `product`.
+
+    Raises ValidationError({"original": ...}) when the upload is not an acceptable photo;
+    nothing is written in that case.
+    """
+    processed = _process(upload)
+    names = _store(processed.master, processed.rendition)
+    try:
+        with transaction.atomic():
+            # The product row lock serialises concurrent adds, so two photos
+            # uploaded at once still get distinct "next" positions.
+            list(Product.objects.select_for_update().filter(pk=product.pk).order_by()
+                 .values_list("pk"))
+            if position is None:
+                position = _next_position(product)
+            image = ProductImage(product=product, position=position, alt_text=alt_text)
+            _apply(image, processed.master, processed.rendition)
+            image.full_clean()
+            image.save()
+    except BaseException:
+        _release(names)
+        raise
+    return image
+
+
+def product_image_update(
+    *, image: ProductImage, upload: BinaryIO | None = None, alt_text: str | None = None,
+    position: int | None = None,
+) -> ProductImage:
+    """Change the photo, alt text or position of `image`; return it saved."""
+    processed = _process(upload) if upload is not None else None
+    new_names = _store(processed.master, processed.rendition) if processed else set()
+    try:
+        with transaction.atomic():
+            image = ProductImage.objects.select_for_update().get(pk=image.pk)
+            old_names = _file_names(image)
+            if alt_text is not None:
+                image.alt_text = alt_text
+            if position is not None:
+                image.position = position
+            if processed is not None:
+                _apply(image, processed.master, processed.rendition)
+            image.full_clean()
+            image.save()
+            if processed is not None:
+                transaction.on_commit(lambda: _release(old_names - new_names))
+    except BaseException:
+        _release(new_names)
+        raise
+    return image
+
+
+def product_image_regenerate(*, image: ProductImage) -> ProductImage:
+    """Re-encode the variants and placeholder of `image` from its stored master.
+
+    Idempotent: with unchanged settings the same files come out under the same
+    names, and nothing is written or deleted.
+    """
+    master_name = image.original.name
+    try:
+        with default_storage.open(master_name, "rb") as master_file:
+            data = master_file.read()
+    except OSError as exc:
+        raise ValidationError(
+            {"original": f"The stored photo {master_name} cannot be read: {exc}"},
+            code="missing_master",
+        ) from exc
+    try:
+        rendition = images.render_master(
+            data, limits=images.Limits.from_settings(), widths=settings.SHOP_IMAGE_WIDTHS,
+            formats=settings.SHOP_IMAGE_FORMATS,
+        )
+    except images.ImageRejected as exc:
+        raise ValidationError({"original": exc.message}, code=exc.code) from exc
+    new_names = _store(None, rendition)
+    with transaction.atomic():
+        image = ProductImage.objects.select_for_update().get(pk=image.pk)
+        if image.original.name != master_name:
+            # The photo was replaced while we worked; its own upload made fresh variants.
+            transaction.on_commit(lambda: _release(new_names))
+            return image
+        old_names = _file_names(image)
+        image.variants = [variant.as_variant() for variant in rendition.variants]
+        image.placeholder_color = rendition.placeholder_color
+        image.placeholder_data = rendition.placeholder_data
+        image.save(update_fields=["variants", "placeholder_color", "placeholder_data"])
+        transaction.on_commit(lambda: _release(old_names - _file_names(image)))
+    return image
+
+
+def product_image_delete(*, image: ProductImage) -> None:
+    """Delete `image` and every file of it that no other image still uses."""
+    with transaction.atomic():
+        names = _file_names(image)
+        image.delete()
+        # After commit: a rolled-back delete must still find its files.
+        transaction.on_commit(lambda: _release(names))
+
+
+def image_files_prune(*, older_than: dt.timedelta = dt.timedelta(hours=1)) -> list[str]:
+    """Delete stored photo files no image refers to, if older than `older_than`; return them.
+
+    Cascading deletes (a product and its photos) and crashed requests leave
+    such files behind. An upload writes its files before its row commits, so
+    young files are left alone, and every candidate is checked again against
+    the rows right before it is deleted.
+    """
+    referenced: set[str] = set()
+    for original, variants in ProductImage.objects.values_list("original", "variants").iterator(
+        chunk_size=2000
+    ):
+        referenced.add(original)
+        referenced.update(variant["name"] for variant in variants or [])
+    cutoff = timezone.now() - older_than
+    candidates = []
+    for folder in STORAGE_FOLDERS:
+        for name in _walk(folder):
+            if name in referenced:
+                continue
+            try:
+                modified = default_storage.get_modified_time(name)
+            except (NotImplementedError, OSError):
+                continue  # a storage that cannot tell the age: never guess
+            if modified < cutoff:
+                candidates.append(name)
+    removed = []
+    for start in range(0, len(candidates), RELEASE_BATCH):
+        removed += _release(candidates[start:start + RELEASE_BATCH])
+    return removed
+
+
+def image_files_release(*, names: Iterable[str]) -> list[str]:
+    """Delete those of `names` that no image row refers to; return the deleted ones.
+
+    For writers that stored photos and then rolled back (an import that failed
+    on a later row): the files of their images are released, shared ones kept.
+    """
+    return _release(names)
+
+
+def image_file_names(image: ProductImage) -> set[str]:
+    """Return the storage names of the master and every variant of `image`."""
+    return _file_names(image)
+
+
+# --- Internals --------------------------------------------------------------------------
+
+
+def _process(upload: BinaryIO) -> images.ProcessedImage:
+    limits = images.Limits.from_settings()
+    try:
+        data = images.read_upload(upload, max_bytes=limits.max_bytes)
+        return images.process_upload(
+            data, limits=limits, widths=settings.SHOP_IMAGE_WIDTHS,
+            formats=settings.SHOP_IMAGE_FORMATS, master_side=MASTER_MAX_SIDE,
+        )
+    except images.ImageRejected as exc:
+        raise ValidationError({"original": ValidationError(exc.message, code=exc.code)}) from exc
+
+
+def _apply(image: ProductImage, master: images.EncodedImage, rendition: images.Rendition) -> None:
+    # Setting the name (not assigning a File) keeps Django from writing the
+    # file again under upload_to; it is already stored under its hash.
+    image.original.name = master.master_name()
+    image.width, image.height = master.width, master.height
+    image.content_hash = master.sha256
+    image.variants = [variant.as_variant() for variant in rendition.variants]
+    image.placeholder_color = rendition.placeholder_color
+    image.placeholder_data = rendition.placeholder_data
+
+
+def _next_position(product: Product) -> int:
+    highest = ProductImage.objects.filter(product=product).aggregate(top=Max("position"))["top"]
+    return 0 if highest is None else highest + 1
+
+
+def _store(master: images.EncodedImage | None, rendition: images.Rendition) -> set[str]:
+    """Write the files that are not stored yet; return every name involved."""
+    files = [(variant.variant_name(), variant.data) for variant in rendition.variants]
+    if master is not None:
+        files.append((master.master_name(), master.data))
+    for name, data in files:
+        _write_once(name, data)
+    return {name for name, _data in files}
+
+
+def _write_once(name: str, data: bytes) -> None:
+    if default_storage.exists(name):
+        return  # same name, same bytes: content-addressed
+    saved = default_storage.save(name, ContentFile(data))
+    if saved != name:
+        # A concurrent upload of the same content stored it first and the
+        # storage picked another name for ours: keep theirs, which is identical.
+        default_storage.delete(saved)
+
+
+def _file_names(image: ProductImage) -> set[str]:
+    names = {variant["name"] for variant in image.variants or []}
+    if image.original.name:
+        names.add(image.original.name)
+    return names
+
+
+def _walk(folder: str) -> Iterator[str]:
+    try:
+        folders, files = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for file_name in files:
+        yield f"{folder}/{file_name}"
+    for sub in folders:
+        yield from _walk(f"{folder}/{sub}")
+
+
+def _release(names: Iterable[str]) -> list[str]:
+    """Delete those of `names` that no image row refers to any more; return them."""
+    names = set(names)
+    if not names:
+        return []
+    # One query for the rows that might still use any of the names. Masters
+    # are matched exactly; variant names inside the JSON list by substring
+    # (portable across SQLite and PostgreSQL), then checked exactly below.
+    lookups = [Q(original__in=names)] + [Q(variants__icontains=name) for name in names]
+    in_use: set[str] = set()
+    for row in ProductImage.objects.filter(functools.reduce(operator.or_, lookups)).only(
+        "original", "variants"
+    ):
+        in_use |= _file_names(row)
+    unused = sorted(names - in_use)
+    for name in unused:
+        default_storage.delete(name)
+    return unused
