@@ -1,0 +1,1 @@
+"""The shopper-facing REST API: feed, shopper profile, events."""

@@ -1,0 +1,313 @@
+"""Shopper API: the ranked feed, the shopper's own profile, and event batches.
+
+Every view here acts on `request.auth`, the shopper the credentials name, and
+never takes a shopper id from the URL or the body: a token can only ever reach
+its own profile and events.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog.api.queries import product_cards_get
+from catalog.api.views import reject_unknown_params
+from personalization.conf import get_config
+from personalization.selectors import feed_page_get
+from personalization.services import (
+    events_record_batch,
+    shopper_create_anonymous,
+    shopper_erase,
+    shopper_export,
+    shopper_profile_update,
+)
+from shop.api import caching
+from shop.api.authentication import ShopperCookieAuthentication, ShopperTokenAuthentication
+from shop.api.errors import NOT_MODIFIED, error_responses
+from shop.api.fields import FIELDS_PARAM, fields_parameter, sparse_fields_parse
+from shop.api.pagination import CURSOR_PARAM, LIMIT_PARAM
+from shop.api.parsers import PlainTextJSONParser
+from shop.api.permissions import HasShopper
+from shop.api.throttling import IpWriteThrottle, ShopperCreateThrottle, ShopperWriteThrottle
+
+from .serializers import (
+    EventBatchResultSerializer,
+    EventBatchSerializer,
+    FeedItemSerializer,
+    FeedPageSerializer,
+    ShopperCreatedSerializer,
+    ShopperExportSerializer,
+    ShopperProfileSerializer,
+    ShopperProfileUpdateSerializer,
+)
+
+FEED_PAGE_SIZE = 20
+# Product keys are 64-bit; a larger number would overflow the database query.
+MAX_PRODUCT_ID = 2**63 - 1
+FEED_MAX_PAGE_SIZE = 50
+
+
+class ShopperApi(caching.CachePolicyMixin, APIView):
+    """Base of the shopper views: token or cookie, private, throttled writes."""
+
+    authentication_classes = (ShopperTokenAuthentication, ShopperCookieAuthentication)
+    permission_classes = (HasShopper,)
+    throttle_classes = (ShopperWriteThrottle, IpWriteThrottle)
+    cache_control = caching.PRIVATE_NO_STORE
+    vary = caching.PER_CALLER_VARY
+
+
+def _feed_limit(request) -> int:
+    raw = request.query_params.get(LIMIT_PARAM)
+    if raw is None:
+        return FEED_PAGE_SIZE
+    if not raw.isdigit() or not 1 <= int(raw) <= FEED_MAX_PAGE_SIZE:
+        raise ValidationError({LIMIT_PARAM: [_("Enter a whole number from 1 to %(max)d.")
+                                             % {"max": FEED_MAX_PAGE_SIZE}]})
+    return int(raw)
+
+
+class FeedApi(ShopperApi):
+    """Return a page of the caller's ranked feed (the pages' ranking and snapshot)."""
+
+    # Anyone may read a feed; without credentials it is the unpersonalised one
+    # and no profile row is created.
+    permission_classes = (AllowAny,)
+    # Per shopper, but not secret: the shopper's own browser may keep it and
+    # revalidate with If-None-Match (later pages of one snapshot do not change).
+    cache_control = caching.PRIVATE_REVALIDATE
+
+    def etag_source(self, response) -> bytes:
+        # The signed next_cursor carries its signing time, so two identical
+        # pages a second apart would never share an ETag. A client keeping its
+        # cached body keeps a cursor to the same snapshot position, so the
+        # items and whether more follow are what identify the page.
+        data = response.data
+        return json.dumps([data["results"], data["next_cursor"] is not None]).encode()
+
+    @extend_schema(
+        operation_id="feed_list",
+        summary="The caller's ranked feed, one page of compact cards with the reason for each.",
+        parameters=[
+            OpenApiParameter(CURSOR_PARAM, str, description="`next_cursor` of the previous "
+                             "page. An expired or foreign cursor starts again at page 1."),
+            OpenApiParameter(
+                LIMIT_PARAM, {"type": "integer", "minimum": 1, "maximum": FEED_MAX_PAGE_SIZE},
+                description=f"Items per page, 1 to {FEED_MAX_PAGE_SIZE} "
+                            f"(default {FEED_PAGE_SIZE}).",
+            ),
+            fields_parameter(FeedItemSerializer),
+        ],
+        responses={
+            200: FeedPageSerializer,
+            **NOT_MODIFIED,
+            **error_responses(400, 401),
+        },
+    )
+    def get(self, request):
+        reject_unknown_params(request, {CURSOR_PARAM, LIMIT_PARAM, FIELDS_PARAM})
+        fields = sparse_fields_parse(request, FeedItemSerializer)
+        page = feed_page_get(shopper=request.auth, cursor=request.query_params.get(CURSOR_PARAM),
+                             page_size=_feed_limit(request))
+        products = product_cards_get(product_ids=[item.product_id for item in page.items])
+        reasons = {item.product_id: item for item in page.items}
+        for product in products:
+            product.feed_reason = reasons[product.pk].reason
+            product.feed_reason_arg = reasons[product.pk].reason_arg
+        data = FeedItemSerializer(products, many=True, context={"fields": fields}).data
+        return Response({"next_cursor": page.next_cursor, "results": data})
+
+
+class ShopperCreateApi(ShopperApi):
+    """Create an anonymous shopper with an API token."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = (ShopperCreateThrottle, IpWriteThrottle)
+
+    @extend_schema(
+        operation_id="shoppers_create",
+        summary="Create an anonymous shopper and return its API token (shown once).",
+        request=None,
+        responses={201: ShopperCreatedSerializer, **error_responses(429)},
+    )
+    def post(self, request):
+        shopper, token = shopper_create_anonymous()
+        body = {"token": token, "shopper": ShopperProfileSerializer(shopper).data}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+def _rename_service_errors(exc: DjangoValidationError) -> ValidationError:
+    renames = {"region_code": "region"}
+    return ValidationError(
+        {renames.get(field, field): messages for field, messages in exc.message_dict.items()}
+    )
+
+
+class ShopperMeApi(ShopperApi):
+    """Read, change or erase the caller's own profile."""
+
+    @extend_schema(operation_id="shoppers_me_retrieve", summary="The caller's profile.",
+                   responses={200: ShopperProfileSerializer, **error_responses(401, 403)})
+    def get(self, request):
+        return Response(ShopperProfileSerializer(request.auth).data)
+
+    @extend_schema(
+        operation_id="shoppers_me_partial_update",
+        summary="Change some answers of the profile; null or '' takes one back.",
+        request=ShopperProfileUpdateSerializer,
+        responses={200: ShopperProfileSerializer, **error_responses(400, 401, 403, 429)},
+    )
+    def patch(self, request):
+        serializer = ShopperProfileUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        if "region" in changes:
+            changes["region_code"] = changes.pop("region")
+        try:
+            shopper = shopper_profile_update(shopper=request.auth, **changes)
+        except DjangoValidationError as exc:
+            raise _rename_service_errors(exc) from exc
+        return Response(ShopperProfileSerializer(shopper).data)
+
+    @extend_schema(
+        operation_id="shoppers_me_destroy",
+        summary="Erase the shopper: profile and tokens deleted, events unlinked.",
+        responses={204: None, **error_responses(401, 403, 429)},
+    )
+    def delete(self, request):
+        shopper_erase(shopper=request.auth)
+        response = Response(status=status.HTTP_204_NO_CONTENT)
+        # The cookie would name a profile that no longer exists.
+        response.delete_cookie(get_config()["COOKIE_NAME"], samesite="Lax")
+        return response
+
+
+class ShopperExportApi(ShopperApi):
+    """Return everything held about the caller."""
+
+    @extend_schema(
+        operation_id="shoppers_me_export",
+        summary="Everything held about the caller, as JSON (data portability).",
+        responses={200: ShopperExportSerializer, **error_responses(401, 403)},
+    )
+    def get(self, request):
+        return Response(shopper_export(shopper=request.auth))
+
+
+# --- Events --------------------------------------------------------------------------------
+
+# API names -> the service's names. Only these keys reach the service.
+_EVENT_FIELDS = {"id": "client_event_id", "product": "product_id", "type": "type",
+                 "context": "context", "occurred_at": "occurred_at"}
+_SERVICE_TO_API = {service: api for api, service in _EVENT_FIELDS.items()}
+
+
+def _wrong_types(raw: dict) -> dict[str, list[str]]:
+    """Return errors for values of the wrong JSON type (a beacon body is untrusted JSON)."""
+    errors = {}
+    for key in ("id", "type", "context", "occurred_at"):
+        if key in raw and not isinstance(raw[key], str):
+            errors[key] = [_("Send text.")]
+    if isinstance(raw.get("occurred_at"), str):
+        try:
+            parse_datetime(raw["occurred_at"])
+        except ValueError:  # well formed but impossible, e.g. minute 99
+            errors["occurred_at"] = [_("Send an ISO 8601 date-time with a time zone.")]
+    product = raw.get("product")
+    if "product" in raw and (isinstance(product, bool) or not isinstance(product, int)
+                             or not 1 <= product <= MAX_PRODUCT_ID):
+        errors["product"] = [_("Send a product id (a positive integer).")]
+    return errors
+
+
+class EventBatchApi(ShopperApi):
+    """Record a batch of client events, each validated on its own."""
+
+    # sendBeacon posts text/plain; cookie callers are then checked for the same
+    # origin instead of a CSRF token (see shop/api/authentication.py).
+    parser_classes = (JSONParser, PlainTextJSONParser)
+    same_origin_check = True
+
+    @extend_schema(
+        operation_id="events_create",
+        summary="Record a batch of events; each is checked on its own.",
+        description=(
+            "200 when every event was stored or was a duplicate; 207 when some were "
+            "refused (listed in `errors` by index, the others are stored). A batch that "
+            "is not a list of 1 to BATCH_MAX_EVENTS events is a 400 and stores nothing. "
+            "Also accepts `text/plain` bodies (navigator.sendBeacon) from our own origin."
+        ),
+        request={"application/json": EventBatchSerializer,
+                 "text/plain": EventBatchSerializer},
+        responses={
+            200: EventBatchResultSerializer,
+            207: OpenApiResponse(EventBatchResultSerializer,
+                                 description="Some events were refused; see `errors`."),
+            **error_responses(400, 401, 403, 415, 429),
+        },
+    )
+    def post(self, request):
+        events = self._batch(request.data)
+        forwarded: list[int] = []  # batch index of each event sent to the service
+        payload: list = []
+        errors: dict[int, dict[str, list[str]]] = {}
+        for index, raw in enumerate(events):
+            if isinstance(raw, dict):
+                unknown = sorted(str(key)[:64] for key in raw if key not in _EVENT_FIELDS)
+                if unknown:
+                    errors[index] = {name: [_("Unknown field.")] for name in unknown}
+                    continue
+                if "id" not in raw:
+                    # Without an id a retried beacon would be counted twice.
+                    errors[index] = {"id": [_("This field is required.")]}
+                    continue
+                wrong = _wrong_types(raw)
+                if wrong:
+                    errors[index] = wrong
+                    continue
+                raw = {_EVENT_FIELDS[key]: value for key, value in raw.items()}
+            forwarded.append(index)
+            payload.append(raw)
+        result = events_record_batch(shopper=request.auth, events=payload)
+        for error in result.errors:
+            errors[forwarded[error.index]] = {
+                _SERVICE_TO_API.get(field, field): messages
+                for field, messages in error.errors.items()
+            }
+        body = {
+            "accepted": result.accepted,
+            "duplicates": result.duplicates,
+            "errors": [
+                {"index": index, "id": self._client_id(events[index]), "fields": fields}
+                for index, fields in sorted(errors.items())
+            ],
+        }
+        return Response(body, status=207 if errors else status.HTTP_200_OK)
+
+    @staticmethod
+    def _batch(data) -> list:
+        limit = get_config()["BATCH_MAX_EVENTS"]
+        if not isinstance(data, dict) or set(data) != {"events"}:
+            raise ValidationError({"events": [_('Send {"events": [...]} and nothing else.')]})
+        events = data["events"]
+        if not isinstance(events, list) or not 1 <= len(events) <= limit:
+            raise ValidationError({"events": [
+                _("Send a list of 1 to %(max)d events.") % {"max": limit}
+            ]})
+        return events
+
+    @staticmethod
+    def _client_id(raw) -> str | None:
+        value = raw.get("id") if isinstance(raw, dict) else None
+        return value if isinstance(value, str) else None

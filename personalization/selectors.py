@@ -1,0 +1,537 @@
+"""Reads for the feed: ranked pages over a per-shopper snapshot, similar and popular items.
+
+The feed's first page ranks a few hundred candidates in Python from
+precomputed rows, in a constant number of queries whatever the catalogue size:
+
+1. the shopper's segments with their candidate lists and category scores, in
+   the active ranking version (one row per segment; cached per version, so
+   usually no query at all),
+2. the shopper's recent history (and hidden/purchased items),
+3. the neighbours of the history items (cached per version and item),
+4. the candidates' metadata, restricted to published listings sold in the
+   shopper's region, plus the newest such listings (so new listings appear
+   before the next rebuild).
+
+The ranked ids go into the cache as a *snapshot* (key: shopper + snapshot id)
+and the signed cursor points into it: later pages are one query (which of
+these ids are still published) and never repeat or skip an item, even when a
+rebuild flips versions mid-scroll.
+
+When the snapshot has left the cache (TTL, eviction, or another worker's
+local-memory cache), the cursor still says which version and which moment it
+was computed from; the ranking is recomputed for that version with history and
+listings as of that moment, which reproduces the same order, and the scroll
+continues at its offset. Only stock changes since then can move an item, by
+the out-of-stock factor. If that version has been deleted meanwhile (two
+rebuilds later), the feed restarts at page 1 with a fresh snapshot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.core.cache import cache
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from catalog.models import Product, Region
+
+from .affinity import ItemNeighbour, RankingVersion, Segment
+from .conf import get_config
+from .cursor import FeedCursor, cursor_decode, cursor_encode, snapshot_id_new
+from .models import Event
+from .ranking import (
+    POSITIVE_TYPES,
+    TREND_KEY,
+    FeedItem,
+    HistoryEvent,
+    Listing,
+    RankingInput,
+    RankingParams,
+    SegmentScores,
+    rank,
+    segment_chain_keys,
+)
+from .rebuild import ACTIVE_VERSION_CACHE_KEY
+
+__all__ = [
+    "FeedItem",
+    "FeedPage",
+    "feed_page_get",
+    "popular_products_get",
+    "similar_products_get",
+]
+
+_PREFIX = "personalization"
+# History items whose neighbours are looked up (the most recent ones).
+_NEIGHBOUR_SOURCES = 40
+# Region rows change rarely; their chain of codes is cached this long.
+_REGION_CACHE_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    items: list[FeedItem]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class RegionInfo:
+    codes: tuple[str, ...]  # from the country down to the region
+    name: str
+
+
+# --- Loading precomputed data ---------------------------------------------------
+
+
+def region_info_get(region_id: int | None, region: Region | None = None) -> RegionInfo | None:
+    """Return the region's chain of codes and its name (cached; no query when the
+    region object is at hand)."""
+    if region is not None:
+        return RegionInfo(tuple(region.ancestor_codes()), region.name)
+    if region_id is None:
+        return None
+    key = f"{_PREFIX}:region:{region_id}"
+    info = cache.get(key)
+    if info is None:
+        row = Region.objects.filter(pk=region_id).values_list("path", "name").first()
+        if row is None:
+            return None
+        info = RegionInfo(tuple(code for code in row[0].split("/") if code), row[1])
+        cache.set(key, info, _REGION_CACHE_SECONDS)
+    return info
+
+
+def _segment_scores(row: dict) -> SegmentScores:
+    return SegmentScores(
+        key=row["key"],
+        shoppers=row["distinct_shoppers"],
+        items={int(pid): float(score) for pid, score in row["candidates"]},
+        categories={int(cid): float(score) for cid, score in row["categories"].items()},
+        label=row["label"],
+    )
+
+
+_SEGMENT_FIELDS = ("version_id", "key", "distinct_shoppers", "usable", "label", "candidates",
+                   "categories")
+
+
+def segments_get(*, keys: Sequence[str], version_id: int | None = None,
+                 ) -> tuple[int | None, list[SegmentScores], dict[int, float]]:
+    """Return (version id, usable segments in `keys` order, trending scores).
+
+    Reads the active version unless `version_id` pins one. Segments below the
+    k threshold are left out here already (their rows carry no scores anyway).
+    """
+    config = get_config()
+    wanted = [*keys, TREND_KEY]
+    digest = hashlib.sha256("|".join(wanted).encode()).hexdigest()[:24]
+    from_active = version_id is None
+    if from_active:
+        version_id = cache.get(ACTIVE_VERSION_CACHE_KEY)
+    rows = None
+    if version_id is not None:
+        rows = cache.get(f"{_PREFIX}:segments:{version_id}:{digest}")
+    if rows is None:
+        query = Segment.objects.filter(key__in=wanted, usable=True)
+        if version_id is None:
+            query = query.filter(version__status=RankingVersion.Status.ACTIVE)
+        else:
+            query = query.filter(version_id=version_id)
+        rows = list(query.values(*_SEGMENT_FIELDS))
+        if rows:
+            version_id = rows[0]["version_id"]
+            # A version's rows never change, so its cache entry never goes stale.
+            cache.set(f"{_PREFIX}:segments:{version_id}:{digest}", rows,
+                      config["RANKING_CACHE_SECONDS"] * 60)
+            if from_active:
+                cache.set(ACTIVE_VERSION_CACHE_KEY, version_id, config["RANKING_CACHE_SECONDS"])
+    if not rows and from_active and version_id is not None:
+        # The cached active id points at a version deleted since (two rebuilds
+        # within the cache lifetime): forget it and read the active one.
+        cache.delete(ACTIVE_VERSION_CACHE_KEY)
+        return segments_get(keys=keys)
+    by_key = {row["key"]: row for row in rows}
+    segments = [_segment_scores(by_key[key]) for key in keys if key in by_key]
+    trending = _segment_scores(by_key[TREND_KEY]).items if TREND_KEY in by_key else {}
+    return (version_id if rows else None), segments, dict(trending)
+
+
+def neighbours_get(*, version_id: int, product_ids: Iterable[int],
+                   ) -> dict[int, list[tuple[int, float]]]:
+    """Return the stored neighbours of each product (cached per version and product)."""
+    config = get_config()
+    wanted = list(dict.fromkeys(product_ids))
+    keys = {pid: f"{_PREFIX}:nb:{version_id}:{pid}" for pid in wanted}
+    cached = cache.get_many(list(keys.values()))
+    found = {pid: cached[key] for pid, key in keys.items() if key in cached}
+    missing = [pid for pid in wanted if pid not in found]
+    if missing:
+        fetched: dict[int, list[tuple[int, float]]] = {pid: [] for pid in missing}
+        for pid, neighbour, score in (
+            ItemNeighbour.objects.filter(version_id=version_id, product_id__in=missing)
+            .order_by("product_id", "-score", "neighbour_id")
+            .values_list("product_id", "neighbour_id", "score")
+        ):
+            fetched[pid].append((neighbour, score))
+        cache.set_many({keys[pid]: value for pid, value in fetched.items()},
+                       config["RANKING_CACHE_SECONDS"] * 60)
+        found.update(fetched)
+    return found
+
+
+def history_get(*, shopper_id: int, as_of: datetime, config: dict) -> list[HistoryEvent]:
+    """Return the shopper's recent events up to `as_of`, newest first, plus
+    every hide and purchase (those must never come back, however old), without
+    feed impressions."""
+    since = as_of - timedelta(days=config["HISTORY_DAYS"])
+    rows = (
+        Event.objects.filter(shopper_id=shopper_id, created_at__lte=as_of)
+        .filter(Q(type__in=("hide", "purchase")) | Q(created_at__gte=since))
+        # Impressions (the feed page records a "view" per card it renders) say
+        # what was shown, not what interested the shopper.
+        .exclude(type="view", context="feed")
+        .order_by("-created_at", "-id")
+        .values_list("product_id", "type", "created_at", "product__title",
+                     "product__category_id")
+        [:config["HISTORY_EVENTS"]]
+    )
+    return [
+        HistoryEvent(product_id=pid, type=kind, at=at, category_id=category, title=title)
+        for pid, kind, at, title, category in rows
+    ]
+
+
+def sold_in(codes: Sequence[str] | None) -> Q:
+    """Return a filter for products sold in the region with these codes.
+
+    The catalog's `in_region()` joins and DISTINCTs, which cannot sit in a
+    LIMITed subquery on PostgreSQL; EXISTS needs neither.
+    """
+    if not codes:
+        return Q()
+    through = Product.regions.through
+    return ~Q(Exists(through.objects.filter(product_id=OuterRef("pk")))) | Q(
+        Exists(through.objects.filter(product_id=OuterRef("pk"), region__code__in=codes))
+    )
+
+
+_LISTING_FIELDS = ("id", "category_id", "category__parent_id", "seller_id", "seller__created_at",
+                   "created_at", "stock", "status")
+
+
+def listing_from_row(row: Sequence) -> Listing:
+    pid, category, parent, seller, seller_since, created_at, stock, _status = row
+    return Listing(product_id=pid, category_id=category, seller_id=seller,
+                   created_at=created_at, in_stock=stock > 0, seller_created_at=seller_since,
+                   top_category_id=parent or category)
+
+
+def listings_get(*, candidate_ids: Iterable[int], codes: Sequence[str] | None, fresh: int,
+                 as_of: datetime) -> dict[int, Listing]:
+    """Return the published listings sold in the region among the candidates,
+    plus the `fresh` newest ones, in one query."""
+    # Nothing listed after `as_of`: a reproduced snapshot or an evaluation
+    # cut must not see the future.
+    sold_here = Product.objects.filter(sold_in(codes), created_at__lte=as_of).order_by()
+    # The candidates are found by primary key and their status checked here:
+    # with `status = 'active'` in the WHERE, SQLite walks the status index over
+    # the whole catalogue instead of looking up a few hundred ids.
+    rows = sold_here.filter(id__in=list(candidate_ids)).values_list(*_LISTING_FIELDS)
+    if fresh > 0:
+        # A UNION, not an OR: each half uses its own index (primary key;
+        # status + created_at), so the cost follows the candidates, not the
+        # catalogue.
+        newest = (sold_here.filter(status=Product.Status.ACTIVE)
+                  .order_by("-created_at", "-id").values("id")[:fresh])
+        rows = rows.union(sold_here.filter(id__in=Subquery(newest))
+                          .values_list(*_LISTING_FIELDS))
+    return {row[0]: listing_from_row(row) for row in rows
+            if row[-1] == Product.Status.ACTIVE}
+
+
+# --- The feed -----------------------------------------------------------------------------
+
+
+def _shopper_key(shopper) -> object:
+    return getattr(shopper, "pk", None) or "anonymous"
+
+
+def _snapshot_cache_key(shopper_key: object, snapshot_id: str) -> str:
+    return f"{_PREFIX}:feed:{shopper_key}:{snapshot_id}"
+
+
+def _shopper_region(shopper) -> RegionInfo | None:
+    if shopper is None:
+        return None
+    field = type(shopper)._meta.get_field("region")
+    region = shopper.region if field.is_cached(shopper) else None
+    return region_info_get(getattr(shopper, "region_id", None), region)
+
+
+def _personal(shopper) -> bool:
+    return shopper is not None and getattr(shopper, "consent_personalization", True)
+
+
+def shopper_history_get(*, shopper, as_of: datetime) -> list[HistoryEvent]:
+    """Return the history the ranking may use: none without consent or a saved profile."""
+    shopper_id = getattr(shopper, "pk", None)
+    if not (_personal(shopper) and shopper_id):
+        return []
+    return history_get(shopper_id=shopper_id, as_of=as_of, config=get_config())
+
+
+def feed_ranking_compute(*, shopper, as_of: datetime, version_id: int | None = None,
+                         pinned: bool = False, limit: int | None = None,
+                         history: list[HistoryEvent] | None = None,
+                         ) -> tuple[int | None, list[FeedItem]] | None:
+    """Return (version id, ranked items) for the shopper as of `as_of`.
+
+    With `pinned`, use exactly `version_id` and return None if it no longer
+    exists; otherwise use the active version (or, when there is none yet, an
+    in-stock-first recency order). `history` may be passed when already read.
+
+    Shoppers with no history (most first visits) share one ranking per
+    segment chain and stage, cached for RANKING_CACHE_SECONDS: nothing about
+    them could make their feeds differ, so a crowd of new visitors costs one
+    ranking, not one each. Their exploration draw is seeded by the chain, so a
+    reproduction gives the same order.
+    """
+    config = get_config()
+    params = RankingParams.from_config(config)
+    region = _shopper_region(shopper)
+    personal = _personal(shopper)
+    keys = segment_chain_keys(
+        region_codes=region.codes if region else (),
+        # Without consent the feed uses only where the shopper is, nothing
+        # about who they are or what they did.
+        age_band=(getattr(shopper, "age_band", "") or "") if personal else "",
+        gender=(getattr(shopper, "gender", "") or "") if personal else "",
+    )
+    version, segments, trending = segments_get(keys=keys,
+                                               version_id=version_id if pinned else None)
+    if pinned and version is None and version_id is not None:
+        return None
+    if history is None:
+        history = shopper_history_get(shopper=shopper, as_of=as_of)
+    stage = getattr(shopper, "lifecycle_stage", "new") if personal else "new"
+    seed = f"{_shopper_key(shopper)}:{version}"
+    shared_key = None
+    if not history:
+        digest = hashlib.sha256("|".join(keys).encode()).hexdigest()[:24]
+        seed = f"shared:{digest}:{version}"
+        if not pinned:
+            shared_key = f"{_PREFIX}:shared:{version}:{digest}:{stage}:{limit}"
+            shared = cache.get(shared_key)
+            if shared is not None:
+                return version, shared
+    neighbours: dict[int, list[tuple[int, float]]] = {}
+    sources = list(dict.fromkeys(e.product_id for e in history if e.type in POSITIVE_TYPES))
+    if version is not None and sources:
+        neighbours = neighbours_get(version_id=version, product_ids=sources[:_NEIGHBOUR_SOURCES])
+    candidates = {pid for segment in segments for pid in segment.items}
+    candidates.update(trending)
+    candidates.update(pid for items in neighbours.values() for pid, _score in items)
+    candidates.update(sources)
+    fresh = config["FRESH_CANDIDATES"] if version is not None else params.snapshot_size
+    listings = listings_get(candidate_ids=candidates, codes=region.codes if region else None,
+                            fresh=fresh, as_of=as_of)
+    data = RankingInput(
+        listings=listings,
+        segments=segments,
+        now=as_of,
+        seed=seed,
+        lifecycle_stage=stage,
+        history=history,
+        neighbours=neighbours,
+        trending=trending,
+    )
+    items = rank(data, params, limit)
+    if shared_key is not None:
+        cache.set(shared_key, items, config["RANKING_CACHE_SECONDS"])
+    return version, items
+
+
+def feed_page_get(*, shopper, cursor: str | None, page_size: int) -> FeedPage:
+    """Return one page of the shopper's feed and the cursor of the next page.
+
+    A missing, forged, garbled, expired or foreign cursor starts again at
+    page 1: a feed link must never turn into an error page.
+    """
+    config = get_config()
+    page_size = max(1, min(int(page_size), config["FEED_MAX_PAGE_SIZE"]))
+    shopper_key = _shopper_key(shopper)
+    ttl = config["FEED_SNAPSHOT_TTL_SECONDS"]
+    decoded = cursor_decode(token=cursor, shopper_key=shopper_key,
+                            max_age=config["FEED_CURSOR_MAX_AGE_SECONDS"])
+    entries = None
+    if decoded is not None:
+        entries = cache.get(_snapshot_cache_key(shopper_key, decoded.snapshot_id))
+        if entries is None:
+            entries = _snapshot_reproduce(shopper=shopper, cursor=decoded)
+            if entries is not None:
+                cache.set(_snapshot_cache_key(shopper_key, decoded.snapshot_id), entries, ttl)
+    if decoded is None or entries is None:
+        decoded, entries, just_ranked = _first_page_snapshot(
+            shopper=shopper, shopper_key=shopper_key, config=config)
+        if just_ranked:
+            # Ranked from published listings a moment ago: no need to check again.
+            window, end = entries[:page_size], min(page_size, len(entries))
+        else:
+            window, end = _page_window(entries, 0, page_size)
+    else:
+        window, end = _page_window(entries, decoded.offset, page_size)
+    items = [FeedItem(product_id=pid, reason=reason, reason_arg=arg)
+             for pid, reason, arg in window]
+    next_cursor = None
+    if end < len(entries):
+        next_cursor = cursor_encode(
+            cursor=FeedCursor(snapshot_id=decoded.snapshot_id, offset=end,
+                              version=decoded.version, as_of=decoded.as_of),
+            shopper_key=shopper_key,
+        )
+    return FeedPage(items=items, next_cursor=next_cursor)
+
+
+def _history_marker(history: Sequence[HistoryEvent]) -> tuple | None:
+    """Return what changes whenever the shopper does something the ranking uses."""
+    if not history:
+        return None
+    newest = history[0]
+    return len(history), newest.product_id, newest.type, newest.at.timestamp()
+
+
+def _first_page_snapshot(*, shopper, shopper_key: object, config: dict,
+                         ) -> tuple[FeedCursor, list[tuple[int, str, str]], bool]:
+    """Return a snapshot for page 1 and whether it was ranked just now: the
+    shopper's latest one when they did nothing new since (a reload, or back
+    from a product they only looked at), else a new one."""
+    ttl = config["FEED_SNAPSHOT_TTL_SECONDS"]
+    # Whole seconds, as the cursor stores them, rounded up so that what
+    # happened in this very second is included now and on reproduction.
+    now = timezone.now().replace(microsecond=0) + timedelta(seconds=1)
+    history = shopper_history_get(shopper=shopper, as_of=now)
+    marker = _history_marker(history)
+    latest_key = f"{_PREFIX}:feed-latest:{shopper_key}"
+    latest = cache.get(latest_key) if shopper_key != "anonymous" else None
+    if latest is not None and latest[3] == marker:
+        snapshot_id, version, as_of, _marker = latest
+        entries = cache.get(_snapshot_cache_key(shopper_key, snapshot_id))
+        if entries is not None:
+            return FeedCursor(snapshot_id=snapshot_id, offset=0, version=version,
+                              as_of=as_of), entries, False
+    version, items = feed_ranking_compute(shopper=shopper, as_of=now, history=history)
+    entries = [(item.product_id, item.reason, item.reason_arg) for item in items]
+    cursor = FeedCursor(snapshot_id=snapshot_id_new(), offset=0, version=version,
+                        as_of=int(now.timestamp()))
+    cache.set(_snapshot_cache_key(shopper_key, cursor.snapshot_id), entries, ttl)
+    cache.set(latest_key, (cursor.snapshot_id, version, cursor.as_of, marker),
+              config["FEED_SNAPSHOT_REUSE_SECONDS"])
+    return cursor, entries, True
+
+
+def _snapshot_reproduce(*, shopper, cursor: FeedCursor) -> list[tuple[int, str, str]] | None:
+    """Recompute a snapshot that left the cache; None if its version is gone."""
+    as_of = datetime.fromtimestamp(cursor.as_of, tz=UTC)
+    result = feed_ranking_compute(shopper=shopper, as_of=as_of, version_id=cursor.version,
+                                  pinned=cursor.version is not None)
+    if result is None:
+        return None
+    return [(item.product_id, item.reason, item.reason_arg) for item in result[1]]
+
+
+def _page_window(entries: Sequence[tuple[int, str, str]], offset: int,
+                 page_size: int) -> tuple[list[tuple[int, str, str]], int]:
+    """Return the next page of still-published entries from `offset`, and
+    the offset after the last entry looked at."""
+    # Read twice the page so that listings unpublished since the snapshot are
+    # dropped and the page usually stays full, still in one query.
+    scan = entries[offset:offset + 2 * page_size]
+    live = set(
+        Product.objects.published().filter(id__in=[entry[0] for entry in scan])
+        .values_list("id", flat=True)
+    )
+    window: list[tuple[int, str, str]] = []
+    end = offset
+    for entry in scan:
+        end += 1
+        if entry[0] in live:
+            window.append(entry)
+            if len(window) == page_size:
+                break
+    return window, end
+
+
+# --- Similar and popular --------------------------------------------------------------------
+
+
+def _active_version_id() -> int | None:
+    version = cache.get(ACTIVE_VERSION_CACHE_KEY)
+    if version is None:
+        version = (RankingVersion.objects.filter(status=RankingVersion.Status.ACTIVE)
+                   .values_list("id", flat=True).first())
+        if version is not None:
+            cache.set(ACTIVE_VERSION_CACHE_KEY, version, get_config()["RANKING_CACHE_SECONDS"])
+    return version
+
+
+def similar_products_get(*, product_id: int, limit: int) -> list[int]:
+    """Return up to `limit` published products similar to this one: its
+    co-occurrence neighbours first, then the newest of its category."""
+    limit = max(0, int(limit))
+    if limit == 0:
+        return []
+    version = _active_version_id()
+    neighbour_ids: list[int] = []
+    if version is not None:
+        neighbour_ids = [pid for pid, _score in
+                         neighbours_get(version_id=version, product_ids=[product_id])[product_id]]
+    same_category = (
+        Product.objects.published()
+        .filter(category_id=Subquery(Product.objects.filter(pk=product_id).values("category_id")))
+        .exclude(pk=product_id).order_by("-created_at", "-id").values("id")[:limit]
+    )
+    rows = list(
+        Product.objects.published()
+        .filter(Q(id__in=neighbour_ids) | Q(id__in=Subquery(same_category)))
+        .exclude(pk=product_id)
+        .order_by("-created_at", "-id").values_list("id", flat=True)
+    )
+    live = set(rows)
+    ordered = [pid for pid in neighbour_ids if pid in live]
+    ordered += [pid for pid in rows if pid not in set(ordered)]
+    return ordered[:limit]
+
+
+def popular_products_get(*, region: Region | None, limit: int) -> list[int]:
+    """Return up to `limit` ids of the most popular published products in the
+    region (for empty search results and the like); newest first without data."""
+    limit = max(0, int(limit))
+    if limit == 0:
+        return []
+    info = region_info_get(getattr(region, "pk", None), region)
+    codes = info.codes if info else ()
+    keys = segment_chain_keys(region_codes=codes, age_band="", gender="")
+    _version, segments, _trending = segments_get(keys=keys)
+    ranked: list[int] = []
+    if segments:
+        # The most specific usable segment: its scores already lean on its parents.
+        ranked = [pid for pid, _score in sorted(segments[0].items.items(),
+                                                key=lambda item: (-item[1], item[0]))]
+    eligible = Product.objects.published().filter(sold_in(codes or None))
+    newest = eligible.order_by("-created_at", "-id").values("id")[:limit]
+    rows = list(
+        eligible.filter(Q(id__in=ranked[:limit * 3]) | Q(id__in=Subquery(newest)))
+        .order_by("-created_at", "-id").values_list("id", "stock")
+    )
+    stocked = {pid for pid, stock in rows if stock > 0}
+    live = {pid for pid, _stock in rows}
+    order = [pid for pid in ranked if pid in live] + [pid for pid, _s in rows]
+    order = list(dict.fromkeys(order))
+    # In stock first; a stable sort keeps popularity order within each group.
+    order.sort(key=lambda pid: pid not in stocked)
+    return order[:limit]
+

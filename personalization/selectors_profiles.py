@@ -1,0 +1,84 @@
+"""Reads about shoppers (the feed's reads live in selectors.py)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from .models import Event, EventType, ShopperProfile
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
+
+
+def parse_public_id(value: object) -> uuid.UUID | None:
+    """Return the UUID in `value`, or None when it is not one."""
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def shopper_get(*, public_id: uuid.UUID | str) -> ShopperProfile | None:
+    """Return the profile with this public id, or None (also for a malformed id)."""
+    parsed = parse_public_id(public_id)
+    if parsed is None:
+        return None
+    return ShopperProfile.objects.select_related("region").filter(public_id=parsed).first()
+
+
+def shopper_get_for_user(*, user: AbstractBaseUser | AnonymousUser) -> ShopperProfile | None:
+    """Return the profile linked to this account, or None."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return ShopperProfile.objects.select_related("region").filter(user=user).first()
+
+
+def shoppers_by_ref(*, refs: Iterable[str]) -> dict[str, ShopperProfile]:
+    """Return {ref: profile} for CSV external ids or public UUIDs (unknown refs left out).
+
+    `recommend --shopper ID` accepts both: imported shoppers are known by their
+    CSV id, site shoppers by their public id.
+    """
+    refs = list(dict.fromkeys(refs))
+    found: dict[str, ShopperProfile] = {}
+    for start in range(0, len(refs), 500):
+        chunk = refs[start:start + 500]
+        for profile in ShopperProfile.objects.select_related("region").filter(
+            external_id__in=[ref for ref in chunk if ref]
+        ):
+            found[profile.external_id] = profile
+        uuids = {parse_public_id(ref): ref for ref in chunk if ref not in found}
+        uuids.pop(None, None)
+        for profile in ShopperProfile.objects.select_related("region").filter(
+            public_id__in=list(uuids)
+        ):
+            found[uuids[profile.public_id]] = profile
+    return found
+
+
+def shopper_hidden_product_ids(*, shopper: ShopperProfile) -> set[int]:
+    """Return the products this shopper marked "not interested"."""
+    return set(
+        Event.objects.filter(shopper=shopper, type=EventType.HIDE)
+        .values_list("product_id", flat=True)
+    )
+
+
+def shopper_recent_product_ids(
+    *, shopper: ShopperProfile, types: Iterable[str], limit: int
+) -> list[int]:
+    """Return up to `limit` distinct products of the shopper's latest events of `types`."""
+    product_ids: dict[int, None] = {}
+    rows = (
+        Event.objects.filter(shopper=shopper, type__in=list(types))
+        .order_by("-created_at", "-pk")
+        .values_list("product_id", flat=True)[: limit * 5]
+    )
+    for product_id in rows:
+        product_ids.setdefault(product_id)
+        if len(product_ids) == limit:
+            break
+    return list(product_ids)
