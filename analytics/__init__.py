@@ -1,0 +1,1 @@
+"""Seller and growth analytics in the admin, read from precomputed aggregate tables."""
