@@ -1,0 +1,32 @@
+"""Shared fixtures: media in a temporary folder, an empty cache per test."""
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def keep_db_connection():
+    """Keep the test's connection open across in-process WSGI calls (Schemathesis), as
+    Django's test client does: the handler would otherwise close it, and its transaction,
+    after each request (PostgreSQL then answers "the connection is closed")."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
