@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `make bench`: runs every step in bench/steps/ in name order. Each step
+# measures one area and rewrites its own section of docs/BENCHMARKS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DJANGO_SECRET_KEY=${DJANGO_SECRET_KEY:-$(cat var/secret_key 2>/dev/null || echo bench-only-key-not-secret-000000000000000)}
+mkdir -p bench/results
+status=0
+for step in bench/steps/*; do
+    [ -x "$step" ] || continue
+    echo "== bench: $(basename "$step") =="
+    if ! "$step"; then
+        echo "!! bench step $(basename "$step") failed" >&2
+        status=1
+    fi
+done
+exit $status
