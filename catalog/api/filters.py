@@ -132,6 +132,9 @@ class ProductFilter(django_filters.FilterSet):
         result = products_search(query=value, page=1, page_size=SEARCH_MAX_CANDIDATES)
         return queryset.filter(pk__in=result.product_ids)
 
+    # An empty value means "unset", as for every other parameter here (a client
+    # that builds the query from a form sends `ordering=`): the schema says so.
+    @extend_schema_field({"type": "string", "enum": ["", *ORDERINGS]})
     def filter_ordering(self, queryset, name, value: str):
         return queryset.order_by(*ORDERINGS[value])
 
