@@ -29,16 +29,17 @@ ORDERINGS = {
 
 
 class StrictBooleanField(forms.Field):
-    """true/false/1/0 only: forms.NullBooleanField reads any other word as "unset"."""
+    """true or false only (empty: unset). forms.NullBooleanField reads any other
+    word as "unset"; the schema lists exactly these values."""
 
     default_error_messages = {"invalid": _("Use true or false.")}
-    values = {"true": True, "1": True, "false": False, "0": False}
+    values = {"true": True, "false": False}
 
     def to_python(self, value):
         if value in (None, ""):
             return None
         try:
-            return self.values[str(value).strip().lower()]
+            return self.values[value]
         except KeyError:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
 
@@ -121,6 +122,7 @@ class ProductFilter(django_filters.FilterSet):
     def filter_max_price(self, queryset, name, value: Decimal):
         return queryset.filter(price_minor__lte=self._minor(value))
 
+    @extend_schema_field({"type": "string", "enum": ["", "true", "false"]})
     def filter_in_stock(self, queryset, name, value: bool):
         return queryset.filter(stock__gt=0) if value else queryset.filter(stock__lte=0)
 

@@ -117,6 +117,7 @@ def test_q_searches_titles_and_descriptions(api):
         ({"max_price": "NaN"}, "max_price"),
         ({"min_price": "500", "max_price": "100"}, "max_price"),
         ({"in_stock": "maybe"}, "in_stock"),
+        ({"in_stock": "TRUE"}, "in_stock"),
         ({"ordering": "title"}, "ordering"),
         ({"limit": "0"}, "limit"),
         ({"limit": "51"}, "limit"),
@@ -176,6 +177,18 @@ def test_empty_ordering_is_the_documented_default(api):
     params = schema["paths"]["/api/v1/products/"]["get"]["parameters"]
     ordering = next(p for p in params if p["name"] == "ordering")
     assert ordering["schema"]["enum"] == ["", "-price", "newest", "price"]
+
+
+def test_empty_in_stock_is_unset_as_the_schema_says(api):
+    products = make_products(2)
+    Product.objects.filter(pk=products[0].pk).update(stock=0)
+    response = api.get(URL, {"in_stock": ""})
+    assert response.status_code == 200
+    assert set(ids(response)) == {p.pk for p in products}
+    schema = api.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
+    params = schema["paths"]["/api/v1/products/"]["get"]["parameters"]
+    in_stock = next(p for p in params if p["name"] == "in_stock")
+    assert sorted(in_stock["schema"]["enum"]) == ["", "false", "true"]
 
 
 def test_cursor_of_one_ordering_is_refused_for_another(api):
