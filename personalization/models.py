@@ -190,6 +190,13 @@ class Event(models.Model):
         verbose_name_plural = _("events")
         indexes = [
             models.Index(fields=["shopper", "created_at"], name="event_shopper_created"),
+            # The shopper's history as the ranking reads it (selectors.history_get):
+            # without feed impressions, which outnumber everything else a shopper
+            # does (20 per page scrolled) and which the query would otherwise
+            # step over one by one, newest first. The condition must stay
+            # exactly the query's exclude() for the planner to use it.
+            models.Index(fields=["shopper", "created_at"], name="event_shopper_history",
+                         condition=~Q(type="view", context="feed")),
         ]
         constraints = [
             models.UniqueConstraint(

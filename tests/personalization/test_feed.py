@@ -6,13 +6,17 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from catalog.models import Product, Region, Seller
+from personalization.conf import get_config
 from personalization.models import Event, RankingVersion, ShopperProfile
 from personalization.rebuild import affinities_rebuild
 from personalization.selectors import (
     feed_page_get,
+    history_get,
     popular_products_get,
     similar_products_get,
 )
@@ -340,3 +344,26 @@ def test_new_shoppers_share_one_ranking(regions, django_assert_max_num_queries):
         page = feed_page_get(shopper=second, cursor=None, page_size=10)
 
     assert _ids(page) == _ids(feed_page_get(shopper=first, cursor=None, page_size=10))
+
+
+def test_history_skips_feed_impressions_through_an_index_not_a_scan(regions):
+    # given a shopper who scrolled far (impressions are 20 per page) and clicked once
+    products = _old_products(3)
+    shopper = ShopperProfile.objects.create(region=regions["PUN"])
+    _events(shopper, products[:1], kind="click")
+    Event.objects.bulk_create([Event(shopper=shopper, product=products[1], type="view",
+                                     context="feed") for _ in range(50)])
+    # when the ranking reads the history
+    with CaptureQueriesContext(connection) as queries:
+        history = history_get(shopper_id=shopper.pk, as_of=NOW, config=get_config())
+    # then only the click is there, and the query plan uses the partial index
+    # that leaves impressions out (its condition must match the query's exclude())
+    assert [(event.product_id, event.type) for event in history] == [(products[0].pk, "click")]
+    sql = queries.captured_queries[0]["sql"]  # with its parameters inlined
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # A table this small would be read sequentially: ask which index it picks.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {'QUERY PLAN ' if connection.vendor == 'sqlite' else ''}{sql}")
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert "event_shopper_history" in plan, plan
