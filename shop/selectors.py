@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 
 from django.core import signing
-from django.db.models import JSONField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import JSONField, OuterRef, Prefetch, QuerySet, Subquery, TextField
 from django.db.models.functions import JSONObject
 from django.shortcuts import get_object_or_404
 
@@ -62,8 +62,8 @@ class CardImage:
                    alt_text=row.get("alt_text") or "", original=row.get("original") or "")
 
 
-def _first_image_json() -> Subquery:
-    first = (
+def _first_image_card() -> QuerySet:
+    return (
         ProductImage.objects.filter(product=OuterRef("pk"))
         .order_by("position", "id")
         .annotate(card=JSONObject(
@@ -72,7 +72,52 @@ def _first_image_json() -> Subquery:
         ))
         .values("card")[:1]
     )
-    return Subquery(first, output_field=JSONField())
+
+
+def _first_image_json() -> Subquery:
+    return Subquery(_first_image_card(), output_field=JSONField())
+
+
+@dataclass(frozen=True, slots=True)
+class CardRow:
+    """What a feed card shows, as one row: the product's own fields and its first
+    photo as the JSON text the database produced (hashed as is for the
+    fragment cache, parsed only when a card has to be rendered)."""
+
+    pk: int
+    title: str
+    price_minor: int
+    compare_at_minor: int | None
+    currency: str
+    stock: int
+    image_json: str | None
+
+
+def _first_image_text() -> Subquery:
+    # TextField: Django hands JSON back undecoded (SQLite stores text; the
+    # PostgreSQL backend registers a text loader for jsonb) - nothing to parse
+    # on the path where the fragment cache already has the card.
+    return Subquery(_first_image_card(), output_field=TextField())
+
+
+def card_rows_get(*, product_ids: list[int]) -> list[CardRow]:
+    """Return the published products with these ids as CardRows, in the given order.
+
+    ONE query of plain tuples (no joins, no model instances): the cheap read
+    behind every list of cards, whose HTML then usually comes from the cache
+    (shop/cards.py). Ids no longer published are dropped.
+    """
+    if not product_ids:
+        return []
+    rows = (
+        Product.objects.published()
+        .filter(pk__in=product_ids)
+        .annotate(first_image=_first_image_text())
+        .values_list("pk", "title", "price_minor", "compare_at_minor", "currency", "stock",
+                     "first_image")
+    )
+    by_id = {row[0]: CardRow(*row) for row in rows}
+    return [by_id[pk] for pk in product_ids if pk in by_id]
 
 
 def product_cards_get(*, product_ids: list[int]) -> list[Product]:

@@ -7,7 +7,6 @@ renders. Every page works without JavaScript; app.js only enhances.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -16,10 +15,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.functional import SimpleLazyObject
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from catalog.models import Product
 from personalization.models import AgeBand, Gender
 from personalization.selectors import (
     feed_page_get,
@@ -29,6 +28,7 @@ from personalization.selectors import (
 from personalization.services import event_record, shopper_profile_update
 
 from . import selectors, services
+from .cards import cards_render
 from .forms import (
     DataSaverForm,
     FeedQueryForm,
@@ -57,14 +57,6 @@ SAVE_DATA_COOKIE = "save_data"
 ONE_YEAR = 365 * 24 * 3600
 
 
-@dataclass(frozen=True)
-class Card:
-    product: Product
-    reason: str = ""
-    reason_arg: str = ""
-    eager: bool = False
-
-
 def _shopper(request: HttpRequest):
     """Return the request's shopper profile itself, resolved from the lazy proxy.
 
@@ -86,13 +78,14 @@ def _thumb_cap(request: HttpRequest) -> int:
     return THUMB_MAX_WIDTH_SAVE_DATA if _save_data(request) else THUMB_MAX_WIDTH
 
 
-def _cards(products: list[Product], reasons: dict[int, tuple[str, str]] | None = None,
-           *, first_eager: bool) -> list[Card]:
-    reasons = reasons or {}
-    return [
-        Card(product, *reasons.get(product.pk, ("", "")), eager=first_eager and index == 0)
-        for index, product in enumerate(products)
-    ]
+def _cards(request: HttpRequest, rows: list[selectors.CardRow],
+           reasons: dict[int, tuple[str, str]] | None = None, *, first_eager: bool,
+           event_context: str, return_to: str) -> list[SafeString]:
+    return cards_render(
+        request=request, rows=rows, reasons=reasons, first_eager=first_eager,
+        thumb_cap=_thumb_cap(request), thumb_sizes=THUMB_SIZES,
+        event_context=event_context, return_to=return_to,
+    )
 
 
 def _bad_request(request: HttpRequest, form) -> HttpResponse:
@@ -116,15 +109,14 @@ def feed(request: HttpRequest) -> HttpResponse:
     # contract): a shared or bookmarked link never ends on an error page.
     page = feed_page_get(shopper=shopper, cursor=cursor, page_size=page_size)
     reasons = {item.product_id: (str(item.reason), item.reason_arg) for item in page.items}
-    products = selectors.product_cards_get(product_ids=[item.product_id for item in page.items])
-    services.feed_impressions_record(shopper=shopper, product_ids=[p.pk for p in products])
+    rows = selectors.card_rows_get(product_ids=[item.product_id for item in page.items])
+    services.feed_impressions_record(shopper=shopper, product_ids=[row.pk for row in rows])
+    return_to = request.get_full_path() if not fragment else "/"
     context = {
-        "cards": _cards(products, reasons, first_eager=not cursor),
+        "cards": _cards(request, rows, reasons, first_eager=not cursor, event_context="feed",
+                        return_to=return_to),
         "next_url": _page_url("/", cursor=page.next_cursor) if page.next_cursor else "",
-        "thumb_cap": _thumb_cap(request),
-        "thumb_sizes": THUMB_SIZES,
         "event_context": "feed",
-        "return_to": request.get_full_path() if not fragment else "/",
     }
     if fragment:
         return render(request, "shop/_card_list.html", context)
@@ -142,7 +134,7 @@ def feed(request: HttpRequest) -> HttpResponse:
 def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     product = selectors.product_detail_get(pk=pk)
     similar_ids = similar_products_get(product_id=product.pk, limit=SIMILAR_LIMIT)
-    similar = selectors.product_cards_get(product_ids=similar_ids)
+    similar = selectors.card_rows_get(product_ids=similar_ids)
     code = services.referral_code_get(shopper=_shopper(request))
     share_url = request.build_absolute_uri(product.get_absolute_url())
     if code:
@@ -153,14 +145,12 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "images": product.image_list,
         "photo_cap": photo_cap,
         "photo_sizes": PHOTO_SIZES,
-        "cards": _cards(similar, first_eager=False),
-        "thumb_cap": _thumb_cap(request),
-        "thumb_sizes": THUMB_SIZES,
+        "cards": _cards(request, similar, first_eager=False, event_context="product",
+                        return_to=request.get_full_path()),
         "event_context": "product",
         "share_url": share_url,
         "share_text": f"{product.title} {share_url}",
         "whatsapp_url": "https://wa.me/?" + urlencode({"text": f"{product.title} {share_url}"}),
-        "return_to": request.get_full_path(),
     })
 
 
@@ -181,15 +171,13 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
     except selectors.InvalidCursor:
         form.add_error("cursor", _("This link has expired. Start again from the top."))
         return _bad_request(request, form)
-    products = selectors.product_cards_get(product_ids=ids)
+    rows = selectors.card_rows_get(product_ids=ids)
     context = {
         "category": category,
-        "cards": _cards(products, first_eager=not cursor),
+        "cards": _cards(request, rows, first_eager=not cursor, event_context="category",
+                        return_to=request.get_full_path()),
         "next_url": _page_url(request.path, cursor=next_cursor) if next_cursor else "",
-        "thumb_cap": _thumb_cap(request),
-        "thumb_sizes": THUMB_SIZES,
         "event_context": "category",
-        "return_to": request.get_full_path(),
         "first_page": not cursor,
     }
     if form.cleaned_data["fragment"]:
@@ -205,26 +193,24 @@ def search(request: HttpRequest) -> HttpResponse:
     query, page = form.cleaned_data["q"], form.cleaned_data["page"]
     page_size = SAVE_DATA_PAGE_SIZE if _save_data(request) else FEED_PAGE_SIZE
     result = products_search(query=query, page=page, page_size=page_size)
-    products = selectors.product_cards_get(product_ids=result.product_ids)
-    suggestions: list[Product] = []
-    if not products and page == 1:
+    rows = selectors.card_rows_get(product_ids=result.product_ids)
+    suggestions: list[selectors.CardRow] = []
+    if not rows and page == 1:
         # Nothing found is a dead end on a slow network: offer what sells nearby.
         shopper = _shopper(request)
         popular = popular_products_get(
             region=getattr(shopper, "region", None), limit=EMPTY_SUGGESTIONS
         )
-        suggestions = selectors.product_cards_get(product_ids=popular)
+        suggestions = selectors.card_rows_get(product_ids=popular)
     context = {
         "form": form,
         "query": query,
         "corrected_query": result.corrected_query,
-        "cards": _cards(products or suggestions, first_eager=page == 1),
+        "cards": _cards(request, rows or suggestions, first_eager=page == 1,
+                        event_context="search", return_to=request.get_full_path()),
         "suggesting": bool(suggestions),
         "next_url": _page_url("/search/", q=query, page=page + 1) if result.has_next else "",
-        "thumb_cap": _thumb_cap(request),
-        "thumb_sizes": THUMB_SIZES,
         "event_context": "search",
-        "return_to": request.get_full_path(),
         "first_page": page == 1,
     }
     if form.cleaned_data["fragment"]:
