@@ -29,9 +29,10 @@ rebuilds later), the feed restarts at page 1 with a fresh snapshot.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Q, Subquery
@@ -76,6 +77,12 @@ _REGION_CACHE_SECONDS = 600
 class FeedPage:
     items: list[FeedItem]
     next_cursor: str | None
+    # With `rows_get`: the row of each item, in the same order.
+    rows: list[Any] = field(default_factory=list)
+
+
+# Reads the published listings among some ids as rows with a `pk` (any order).
+RowsGet = Callable[[list[int]], Sequence[Any]]
 
 
 @dataclass(frozen=True)
@@ -355,11 +362,16 @@ def feed_ranking_compute(*, shopper, as_of: datetime, version_id: int | None = N
     return version, items
 
 
-def feed_page_get(*, shopper, cursor: str | None, page_size: int) -> FeedPage:
+def feed_page_get(*, shopper, cursor: str | None, page_size: int,
+                  rows_get: RowsGet | None = None) -> FeedPage:
     """Return one page of the shopper's feed and the cursor of the next page.
 
     A missing, forged, garbled, expired or foreign cursor starts again at
     page 1: a feed link must never turn into an error page.
+
+    `rows_get` lets the caller read what it will show (cards) in the same
+    query that checks the listings are still published: the page then costs
+    one query for both, and FeedPage.rows holds the rows.
     """
     config = get_config()
     page_size = max(1, min(int(page_size), config["FEED_MAX_PAGE_SIZE"]))
@@ -377,13 +389,15 @@ def feed_page_get(*, shopper, cursor: str | None, page_size: int) -> FeedPage:
     if decoded is None or entries is None:
         decoded, entries, just_ranked = _first_page_snapshot(
             shopper=shopper, shopper_key=shopper_key, config=config)
-        if just_ranked:
+        if just_ranked and rows_get is None:
             # Ranked from published listings a moment ago: no need to check again.
-            window, end = entries[:page_size], min(page_size, len(entries))
+            window, end, rows = entries[:page_size], min(page_size, len(entries)), {}
         else:
-            window, end = _page_window(entries, 0, page_size)
+            # (With rows_get, even a fresh ranking reads its rows through the
+            # window: the same one query, and one listing archived meanwhile.)
+            window, end, rows = _page_window(entries, 0, page_size, rows_get)
     else:
-        window, end = _page_window(entries, decoded.offset, page_size)
+        window, end, rows = _page_window(entries, decoded.offset, page_size, rows_get)
     items = [FeedItem(product_id=pid, reason=reason, reason_arg=arg)
              for pid, reason, arg in window]
     next_cursor = None
@@ -393,7 +407,8 @@ def feed_page_get(*, shopper, cursor: str | None, page_size: int) -> FeedPage:
                               version=decoded.version, as_of=decoded.as_of),
             shopper_key=shopper_key,
         )
-    return FeedPage(items=items, next_cursor=next_cursor)
+    return FeedPage(items=items, next_cursor=next_cursor,
+                    rows=[rows[item.product_id] for item in items] if rows_get else [])
 
 
 def _history_marker(history: Sequence[HistoryEvent]) -> tuple | None:
@@ -443,17 +458,23 @@ def _snapshot_reproduce(*, shopper, cursor: FeedCursor) -> list[tuple[int, str, 
     return [(item.product_id, item.reason, item.reason_arg) for item in result[1]]
 
 
-def _page_window(entries: Sequence[tuple[int, str, str]], offset: int,
-                 page_size: int) -> tuple[list[tuple[int, str, str]], int]:
-    """Return the next page of still-published entries from `offset`, and
-    the offset after the last entry looked at."""
+def _published_ids(ids: list[int]) -> list[int]:
+    return list(Product.objects.published().filter(id__in=ids).values_list("id", flat=True))
+
+
+def _page_window(entries: Sequence[tuple[int, str, str]], offset: int, page_size: int,
+                 rows_get: RowsGet | None = None,
+                 ) -> tuple[list[tuple[int, str, str]], int, dict[int, Any]]:
+    """Return the next page of still-published entries from `offset`, the
+    offset after the last entry looked at, and the rows read (by id)."""
     # Read twice the page so that listings unpublished since the snapshot are
     # dropped and the page usually stays full, still in one query.
     scan = entries[offset:offset + 2 * page_size]
-    live = set(
-        Product.objects.published().filter(id__in=[entry[0] for entry in scan])
-        .values_list("id", flat=True)
-    )
+    ids = [entry[0] for entry in scan]
+    if rows_get is None:
+        live: dict[int, Any] = {pid: pid for pid in _published_ids(ids)}
+    else:
+        live = {row.pk: row for row in rows_get(ids)}
     window: list[tuple[int, str, str]] = []
     end = offset
     for entry in scan:
@@ -462,7 +483,7 @@ def _page_window(entries: Sequence[tuple[int, str, str]], offset: int,
             window.append(entry)
             if len(window) == page_size:
                 break
-    return window, end
+    return window, end, live
 
 
 # --- Similar and popular --------------------------------------------------------------------

@@ -37,9 +37,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from catalog.models import Product
-
-from .selectors import CardImage, CardRow
+from .selectors import CardRow
 from .templatetags.shop_tags import reason_cue
 
 HEAD_TEMPLATE = "shop/_card_head.html"
@@ -61,20 +59,13 @@ def _release() -> str:
 
 def _key(row: CardRow, *, language: str, thumb_cap: int, thumb_sizes: str,
          eager: bool) -> str:
-    image = row.image_json if row.image_json is None or isinstance(row.image_json, str) \
-        else repr(row.image_json)
-    parts = (row.pk, row.title, row.price_minor, row.compare_at_minor, row.currency,
-             image, language, thumb_cap, thumb_sizes, eager, _release())
-    return _KEY_PREFIX + hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+    return _KEY_PREFIX + row.digest(language, thumb_cap, thumb_sizes, eager, _release())
 
 
 def _head_render(row: CardRow, *, thumb_cap: int, thumb_sizes: str, eager: bool) -> str:
-    product = Product(pk=row.pk, title=row.title, price_minor=row.price_minor,
-                      compare_at_minor=row.compare_at_minor, currency=row.currency,
-                      stock=row.stock)
     return render_to_string(HEAD_TEMPLATE, {
-        "p": product,
-        "img": CardImage.from_row(row.image_json),
+        "p": row.product(),
+        "img": row.image(),
         "eager": eager,
         "thumb_cap": thumb_cap,
         "thumb_sizes": thumb_sizes,

@@ -88,6 +88,10 @@ def _cards(request: HttpRequest, rows: list[selectors.CardRow],
     )
 
 
+def _card_rows(ids: list[int]) -> list[selectors.CardRow]:
+    return selectors.card_rows_get(product_ids=ids)
+
+
 def _bad_request(request: HttpRequest, form) -> HttpResponse:
     return render(request, "shop/bad_request.html", {"form": form}, status=400)
 
@@ -107,9 +111,10 @@ def feed(request: HttpRequest) -> HttpResponse:
     page_size = SAVE_DATA_PAGE_SIZE if _save_data(request) else FEED_PAGE_SIZE
     # A forged or expired cursor restarts the feed at the top (the selector's
     # contract): a shared or bookmarked link never ends on an error page.
-    page = feed_page_get(shopper=shopper, cursor=cursor, page_size=page_size)
+    page = feed_page_get(shopper=shopper, cursor=cursor, page_size=page_size,
+                         rows_get=_card_rows)
     reasons = {item.product_id: (str(item.reason), item.reason_arg) for item in page.items}
-    rows = selectors.card_rows_get(product_ids=[item.product_id for item in page.items])
+    rows = page.rows
     services.feed_impressions_record(shopper=shopper, product_ids=[row.pk for row in rows])
     return_to = request.get_full_path() if not fragment else "/"
     context = {

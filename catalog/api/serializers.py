@@ -3,8 +3,11 @@ every key costs; the detail carries all image variants and the placeholder."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -23,6 +26,12 @@ def _url(name: str) -> str:
     # Variant names carry their content hash, so a name's URL never changes;
     # caching it saves a storage call per variant per card (12 per card).
     return default_storage.url(name)
+
+
+# Bump when card_data() changes shape: cached cards of the old shape are then unused.
+CARD_DATA_VERSION = 1
+# Keys are content digests (never stale); the timeout only bounds memory.
+CARD_DATA_TIMEOUT = 24 * 3600
 
 
 class CardImageSerializer(serializers.Serializer):
@@ -82,6 +91,31 @@ def card_data(product: Product) -> dict:
         "cod": True,
         "image": card_image(images[0] if images else None),
     }
+
+
+def card_data_from_rows(rows: Sequence) -> list[dict]:
+    """Return card_data() for shop.selectors.CardRows, in order, from the cache
+    where it has them (one get_many), keyed by a digest of each row's content.
+
+    `in_stock` is the row's (read on this request), never the cached one.
+    """
+    context = ("api-card", CARD_DATA_VERSION, settings.MEDIA_URL,
+               repr(settings.STORAGES["default"]))
+    keys = [f"card-data:{row.digest(*context)}" for row in rows]
+    cached = cache.get_many(keys) if keys else {}
+    missing = {}
+    cards = []
+    for row, key in zip(rows, keys, strict=True):
+        data = cached.get(key)
+        if data is None:
+            product = row.product()
+            image = row.image()
+            product.image_list = [image] if image else []
+            data = missing[key] = card_data(product)
+        cards.append({**data, "in_stock": row.stock > 0})
+    if missing:
+        cache.set_many(missing, CARD_DATA_TIMEOUT)
+    return cards
 
 
 class ProductCardSerializer(SparseFieldsMixin, serializers.ModelSerializer):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from catalog.models import Product
+from personalization.api.serializers import FeedItemSerializer
 from personalization.services import shopper_create_anonymous
 from tests.factories import ProductFactory, make_products
 
@@ -83,3 +85,22 @@ def test_feed_query_count_is_flat(shopper_api, django_assert_max_num_queries, n)
     with django_assert_max_num_queries(6):
         response = shopper_api.get(URL, {"limit": n})
     assert len(response.json()["results"]) == n
+
+
+def test_feed_cards_equal_the_product_lists_cards_and_stock_is_fresh(shopper_api):
+    # given listings with images (one discounted), fetched once so the feed's
+    # cards are cached
+    products = make_products(3, price_minor=74900, compare_at_minor=95900)
+    for product in products:
+        add_card_image(product)
+    shopper_api.get(URL)
+    Product.objects.filter(pk=products[0].pk).update(stock=0)
+    # when the feed and the product list are read
+    feed = {item["id"]: item for item in shopper_api.get(URL).json()["results"]}
+    listed = {item["id"]: item for item in shopper_api.get("/api/v1/products/").json()["results"]}
+    # then each feed card is the list's card plus why it is there, stock included
+    for pk, item in feed.items():
+        assert list(item) == list(FeedItemSerializer().fields)
+        assert {k: v for k, v in item.items() if k not in ("reason", "reason_arg")} == listed[pk]
+    assert feed[products[0].pk]["in_stock"] is False
+    assert feed[products[1].pk]["in_stock"] is True

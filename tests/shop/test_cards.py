@@ -10,7 +10,7 @@ from django.test.signals import template_rendered
 
 from catalog.models import Product
 from catalog.services.images import product_image_delete
-from shop import cards
+from shop import cards, selectors
 from shop.selectors import card_rows_get
 from tests.factories import ProductImageFactory, make_image_upload, make_products
 from tests.shop.conftest import card_ids
@@ -143,3 +143,22 @@ def test_moving_media_elsewhere_changes_every_key(settings):
         assert cards._key(row, **options) != before
     finally:
         cards._release.cache_clear()
+
+
+@pytest.mark.parametrize("count", [1, 3, 20])
+def test_card_rows_from_the_compiled_statement_equal_the_querysets(count):
+    # given listings with and without photos, one archived, ids repeated
+    products = make_products(count + 1)
+    ProductImageFactory(product=products[0], upload=make_image_upload(seed=3))
+    Product.objects.filter(pk=products[-1].pk).update(status="archived")
+    ids = [p.pk for p in reversed(products)] + [products[0].pk]
+    # when read through the cached statement (twice: compiled, then reused)
+    rows = card_rows_get(product_ids=ids)
+    again = card_rows_get(product_ids=ids)
+    # then they are what the ORM reads, in the order asked, archived dropped
+    expected = {row[0]: row for row in selectors._card_rows_queryset(ids)}
+    assert rows == again
+    assert [row.pk for row in rows] == [pk for pk in ids if pk in expected]
+    for row in rows:
+        assert tuple(getattr(row, f) for f in row.__slots__) == expected[row.pk]
+    assert rows[-2].image() is not None and rows[-2].image().variants
