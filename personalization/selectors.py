@@ -35,10 +35,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db import router
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from catalog.models import Product, Region
+from shop.db import CompiledValues
 
 from .affinity import ItemNeighbour, RankingVersion, Segment
 from .conf import get_config
@@ -190,22 +192,34 @@ def neighbours_get(*, version_id: int, product_ids: Iterable[int],
     return found
 
 
+def _history_queryset(*, shopper_id: int, as_of: datetime, since: datetime,
+                      limit: int) -> QuerySet:
+    return (
+        Event.objects.filter(shopper_id=shopper_id, created_at__lte=as_of)
+        .filter(Q(type__in=("hide", "purchase")) | Q(created_at__gte=since))
+        # Impressions (the feed page records a "view" per card it renders) say
+        # what was shown, not what interested the shopper. The partial index
+        # event_shopper_history has this very condition.
+        .exclude(type="view", context="feed")
+        .order_by("-created_at", "-id")
+        .values_list("product_id", "type", "created_at", "product__title",
+                     "product__category_id")
+        [:limit]
+    )
+
+
+# Read on every feed page and API call: compiled once (shop/db.py).
+_history = CompiledValues(lambda limit, **values: _history_queryset(limit=limit, **values))
+
+
 def history_get(*, shopper_id: int, as_of: datetime, config: dict) -> list[HistoryEvent]:
     """Return the shopper's recent events up to `as_of`, newest first, plus
     every hide and purchase (those must never come back, however old), without
     feed impressions."""
     since = as_of - timedelta(days=config["HISTORY_DAYS"])
-    rows = (
-        Event.objects.filter(shopper_id=shopper_id, created_at__lte=as_of)
-        .filter(Q(type__in=("hide", "purchase")) | Q(created_at__gte=since))
-        # Impressions (the feed page records a "view" per card it renders) say
-        # what was shown, not what interested the shopper.
-        .exclude(type="view", context="feed")
-        .order_by("-created_at", "-id")
-        .values_list("product_id", "type", "created_at", "product__title",
-                     "product__category_id")
-        [:config["HISTORY_EVENTS"]]
-    )
+    limit = config["HISTORY_EVENTS"]
+    rows = _history.rows(alias=router.db_for_read(Event), shape=limit,
+                         shopper_id=shopper_id, as_of=as_of, since=since)
     return [
         HistoryEvent(product_id=pid, type=kind, at=at, category_id=category, title=title)
         for pid, kind, at, title, category in rows

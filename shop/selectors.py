@@ -7,18 +7,19 @@ the storefront only turns a ranked list of ids into cards, in one query
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 from dataclasses import dataclass
 
 from django.core import signing
-from django.db import connections, router
+from django.db import router
 from django.db.models import JSONField, OuterRef, Prefetch, QuerySet, Subquery, TextField
 from django.db.models.functions import JSONObject
 from django.shortcuts import get_object_or_404
 
 from catalog.models import Category, Product, ProductImage, Region
+
+from .db import CompiledValues
 
 # Signed so a shopper cannot craft a cursor that makes us scan elsewhere; the
 # salt keeps these apart from every other signed value in the project.
@@ -131,29 +132,9 @@ def _card_rows_queryset(product_ids: list[int]) -> QuerySet:
     )
 
 
-# Ids no catalog will ever hold, standing in for the real ones while the
-# statement is compiled.
-_SENTINEL_BASE = -(2**52)
+_card_rows = CompiledValues(lambda _shape, product_ids: _card_rows_queryset(product_ids))
+# Above this many ids the statement is not kept (each count is one statement).
 _STATEMENT_MAX_IDS = 100
-
-
-@functools.lru_cache(maxsize=_STATEMENT_MAX_IDS * 2)
-def _card_rows_statement(alias: str, count: int) -> tuple[str, tuple, tuple[int, ...]]:
-    """Return the SQL of the card rows query for `count` ids on `alias`, its
-    parameters, and where in them the ids go.
-
-    Building and compiling this queryset (a JSON subquery per row) took five
-    times as long as running it: about 0.9 ms of every feed page. The SQL only
-    depends on how many ids there are, so it is compiled once per count.
-    """
-    sentinels = [_SENTINEL_BASE - i for i in range(count)]
-    sql, params = _card_rows_queryset(sentinels).query.get_compiler(using=alias).as_sql()
-    positions = tuple(params.index(sentinel) for sentinel in sentinels)
-    anywhere = [index for index, value in enumerate(params)
-                if isinstance(value, int) and value <= _SENTINEL_BASE]
-    if sorted(positions) != anywhere:
-        raise AssertionError("card rows statement: every id must appear exactly once")
-    return sql, tuple(params), positions
 
 
 def card_rows_get(*, product_ids: list[int]) -> list[CardRow]:
@@ -161,7 +142,9 @@ def card_rows_get(*, product_ids: list[int]) -> list[CardRow]:
 
     ONE query of plain tuples (no joins, no model instances): the cheap read
     behind every list of cards, whose HTML then usually comes from the cache
-    (shop/cards.py). Ids no longer published are dropped.
+    (shop/cards.py). Ids no longer published are dropped. Building and
+    compiling this queryset (a JSON subquery per row) took five times as long
+    as running it, so it is compiled once per number of ids (shop/db.py).
     """
     ids = list(dict.fromkeys(int(pk) for pk in product_ids))
     if not ids:
@@ -169,14 +152,7 @@ def card_rows_get(*, product_ids: list[int]) -> list[CardRow]:
     if len(ids) > _STATEMENT_MAX_IDS:
         rows = list(_card_rows_queryset(ids))
     else:
-        alias = router.db_for_read(Product)
-        sql, params, positions = _card_rows_statement(alias, len(ids))
-        params = list(params)
-        for position, pk in zip(positions, ids, strict=True):
-            params[position] = pk
-        with connections[alias].cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
+        rows = _card_rows.rows(alias=router.db_for_read(Product), product_ids=ids)
     by_id = {row[0]: CardRow(*row) for row in rows}
     return [by_id[pk] for pk in product_ids if pk in by_id]
 

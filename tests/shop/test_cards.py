@@ -11,6 +11,7 @@ from django.test.signals import template_rendered
 from catalog.models import Product
 from catalog.services.images import product_image_delete
 from shop import cards, selectors
+from shop.db import _FALLBACK
 from shop.selectors import card_rows_get
 from tests.factories import ProductImageFactory, make_image_upload, make_products
 from tests.shop.conftest import card_ids
@@ -158,6 +159,8 @@ def test_card_rows_from_the_compiled_statement_equal_the_querysets(count):
     # then they are what the ORM reads, in the order asked, archived dropped
     expected = {row[0]: row for row in selectors._card_rows_queryset(ids)}
     assert rows == again
+    assert not any(statement is _FALLBACK
+                   for statement in selectors._card_rows._statements().values())
     assert [row.pk for row in rows] == [pk for pk in ids if pk in expected]
     for row in rows:
         assert tuple(getattr(row, f) for f in row.__slots__) == expected[row.pk]
