@@ -40,7 +40,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from catalog.models import Product, Region
-from shop.db import CompiledValues
+from shop.db import CompiledQuery
 
 from .affinity import ItemNeighbour, RankingVersion, Segment
 from .conf import get_config
@@ -209,7 +209,7 @@ def _history_queryset(*, shopper_id: int, as_of: datetime, since: datetime,
 
 
 # Read on every feed page and API call: compiled once (shop/db.py).
-_history = CompiledValues(lambda limit, **values: _history_queryset(limit=limit, **values))
+_history = CompiledQuery(lambda limit, **values: _history_queryset(limit=limit, **values))
 
 
 def history_get(*, shopper_id: int, as_of: datetime, config: dict) -> list[HistoryEvent]:

@@ -6,6 +6,10 @@ import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from django.db import router
+
+from shop.db import CompiledQuery
+
 from .models import Event, EventType, ShopperProfile
 
 if TYPE_CHECKING:
@@ -21,12 +25,21 @@ def parse_public_id(value: object) -> uuid.UUID | None:
         return None
 
 
+# Every page reads this (the `sid` cookie): compiled once (shop/db.py).
+_profile_by_public_id = CompiledQuery(
+    lambda _shape, public_id: ShopperProfile.objects.select_related("region")
+    .filter(public_id=public_id).order_by("pk")[:1]
+)
+
+
 def shopper_get(*, public_id: uuid.UUID | str) -> ShopperProfile | None:
     """Return the profile with this public id, or None (also for a malformed id)."""
     parsed = parse_public_id(public_id)
     if parsed is None:
         return None
-    return ShopperProfile.objects.select_related("region").filter(public_id=parsed).first()
+    rows = _profile_by_public_id.rows(alias=router.db_for_read(ShopperProfile),
+                                      public_id=parsed)
+    return rows[0] if rows else None
 
 
 def shopper_get_for_user(*, user: AbstractBaseUser | AnonymousUser) -> ShopperProfile | None:

@@ -1,23 +1,28 @@
 """Hot-path reads compiled once and re-run with new values.
 
 Django builds and compiles a queryset on every call; for the few small reads
-behind every feed page (the card rows with their first photo as a JSON
-subquery, the shopper's history) that cost several times what running the
-SQL does. A `CompiledValues` builds its values_list queryset once per shape
-(database, number of ids, settings that change the SQL) with stand-in values,
-remembers where those land among the parameters, and afterwards only swaps
-in the real values and runs the SQL through Django's cursor, applying the
-same converters Django would. The ORM stays the one definition of the query:
-a test compares both paths.
+behind every feed page and feed API call (the card rows with their first
+photo as a JSON subquery, the shopper's history, the shopper behind a token
+or cookie) that cost several times what running the SQL does. A
+`CompiledQuery` builds its queryset once per shape (database, number of ids,
+settings that change the SQL) with stand-in values, remembers where those
+land among the parameters, and afterwards only swaps in the real values and
+runs the SQL through Django's cursor, applying the converters Django would
+(and, for model querysets, building the instances as Django's ModelIterable
+does, select_related included). The ORM stays the one definition of each
+query: tests compare both paths on SQLite and PostgreSQL.
 
-Supported values: int, a list of ints (its length is part of the shape) and
-aware datetimes. If a stand-in cannot be found exactly once among the
-compiled parameters, that shape simply runs through the ORM every time.
+Supported values: int, str, UUID, aware datetimes and lists of ints (a list's
+length is part of the shape). Each shape is compiled twice with two different
+sets of stand-ins and kept only if both give the same SQL with every stand-in
+in exactly one place; otherwise (Django folded a value into the SQL, dropped
+a comparison, ...) that shape simply runs through the ORM every time.
 """
 
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable, Hashable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,45 +30,63 @@ from typing import Any
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
-from django.db.models.query import ValuesListIterable
+from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
 
-# Two sets of stand-ins, both inside a 32-bit column's range: Django drops a
-# comparison with an out-of-range integer from the SQL (5.0+), and a positive-
-# only column drops negatives. The statement is kept only if both sets compile
-# to the same SQL with every stand-in in the same single place.
+# Inside a 32-bit column's range: Django leaves a comparison with an
+# out-of-range integer out of the SQL (5.0+).
 _INT_BASES = (-2_000_000_000, 2_000_000_000)
 _MOMENT_BASES = (datetime(1901, 1, 1, tzinfo=UTC), datetime(1902, 2, 2, tzinfo=UTC))
 _FALLBACK = object()
 
 
 class _Stand:
-    """Hands out distinct stand-in values."""
+    """Hands out distinct stand-in values of the same types as the real ones."""
 
     def __init__(self, variant: int):
         self.count = 0
         self.variant = variant
 
     def __call__(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return [self(item) for item in value]
+        self.count += 1
         if isinstance(value, bool):
             raise TypeError("booleans are not supported")
         if isinstance(value, int):
-            self.count += 1
             return _INT_BASES[self.variant] + self.count
         if isinstance(value, datetime):
-            self.count += 1
             return _MOMENT_BASES[self.variant] + timedelta(microseconds=self.count)
-        if isinstance(value, list | tuple):
-            return [self(item) for item in value]
+        if isinstance(value, uuid.UUID):
+            return uuid.UUID(int=(self.variant + 1) << 64 | self.count)
+        if isinstance(value, str):
+            return f"\x1estand-in {self.variant}.{self.count}\x1e"
         raise TypeError(f"unsupported value {type(value).__name__}")
 
 
-class CompiledValues:
-    """A values_list queryset, compiled once per shape."""
+def _adapters(connection, value: Any) -> list[tuple[str, Any]]:
+    """Return the ways Django may have put `value` among the parameters."""
+    if isinstance(value, datetime):
+        return [("moment", connection.ops.adapt_datetimefield_value(value))]
+    if isinstance(value, uuid.UUID):
+        return [("same", value), ("hex", value.hex)]
+    return [("same", value)]
+
+
+def _adapt(connection, how: str, value: Any) -> Any:
+    if how == "moment":
+        return connection.ops.adapt_datetimefield_value(value)
+    if how == "hex":
+        return value.hex
+    return value
+
+
+class CompiledQuery:
+    """A queryset (values_list() rows, or model instances), compiled once per shape."""
 
     def __init__(self, build: Callable[..., QuerySet]):
-        """`build(shape, **values)` returns the values_list queryset."""
+        """`build(shape, **values)` returns the queryset."""
         self.build = build
-        # Per thread: converters are bound to a connection object, and each
+        # Per thread: converters and populators hold a connection, and each
         # thread has its own connections.
         self._local = threading.local()
 
@@ -77,39 +100,39 @@ class CompiledValues:
         stand = _Stand(variant)
         stand_ins = {name: stand(value) for name, value in values.items()}
         queryset = self.build(shape, **stand_ins)
-        if queryset._iterable_class is not ValuesListIterable:
-            raise TypeError("build a values_list() queryset (not flat, not named)")
+        if queryset._iterable_class not in (ValuesListIterable, ModelIterable):
+            raise TypeError("build a model or values_list() queryset (not flat, not named)")
+        if queryset._prefetch_related_lookups or queryset.query.annotation_select and \
+                queryset._iterable_class is ModelIterable:
+            raise TypeError("prefetch_related and annotations on instances are not supported")
         compiler = queryset.query.get_compiler(using=alias)
         try:
             sql, params = compiler.as_sql()
         except EmptyResultSet:
             return None
-        slots: list[tuple[int, str, int | None, bool]] = []  # (index, name, item, is moment)
+        slots: list[tuple[int, str, int | None, str]] = []  # (index, name, item, how)
         for name, value in stand_ins.items():
             items = value if isinstance(value, list) else [value]
             for item_index, item in enumerate(items):
-                moment = isinstance(item, datetime)
-                wanted = connection.ops.adapt_datetimefield_value(item) if moment else item
-                found = [i for i, param in enumerate(params) if param == wanted]
+                found = [(index, how) for how, wanted in _adapters(connection, item)
+                         for index, param in enumerate(params) if param == wanted]
                 if len(found) != 1:
                     return None
-                slots.append((found[0], name, item_index if isinstance(value, list) else None,
-                              moment))
-        return sql, list(params), slots, compiler
+                index, how = found[0]
+                slots.append((index, name, item_index if isinstance(value, list) else None, how))
+        return sql, list(params), slots, compiler, queryset._iterable_class
 
     def _compile(self, alias: str, shape: Hashable, values: dict[str, Any]):
         first = self._compile_one(alias, shape, values, 0)
         second = self._compile_one(alias, shape, values, 1)
         if first is None or second is None or first[0] != second[0] or first[2] != second[2]:
             return _FALLBACK
-        sql, params, slots, compiler = first
+        sql, params, slots, compiler, iterable = first
         expressions = [column for column, _sql, _alias in compiler.select]
-        converters = compiler.get_converters(expressions)
-        return sql, params, slots, sorted(converters.items())
+        converters = sorted(compiler.get_converters(expressions).items())
+        return sql, params, slots, converters, compiler, iterable
 
-    def rows(self, *, alias: str, shape: Hashable = (), **values: Any) -> list[tuple]:
-        """Return the rows for these values; `shape` names whatever else the
-        built query depends on (a setting, a limit)."""
+    def _statement(self, alias: str, shape: Hashable, values: dict[str, Any]):
         key = (alias, shape, tuple(
             (name, len(value) if isinstance(value, list | tuple) else type(value).__name__)
             for name, value in values.items()
@@ -118,14 +141,18 @@ class CompiledValues:
         statement = statements.get(key)
         if statement is None:
             statement = statements[key] = self._compile(alias, shape, values)
-        if statement is _FALLBACK:
-            return list(self.build(shape, **values).using(alias))
-        sql, template, slots, converters = statement
+        return statement
+
+    def _execute(self, alias: str, statement, values: dict[str, Any]) -> list[tuple]:
+        sql, template, slots, converters, _compiler, _iterable = statement
         connection = connections[alias]
         params = list(template)
-        for index, name, item, moment in slots:
-            value = values[name] if item is None else values[name][item]
-            params[index] = connection.ops.adapt_datetimefield_value(value) if moment else value
+        for index, name, item, how in slots:
+            value = _adapt(connection, how, values[name] if item is None else values[name][item])
+            wrapper = type(template[index])
+            # psycopg's typed ints (Int4, Int8) as Django passed them.
+            params[index] = wrapper(value) if wrapper is not int and isinstance(value, int) \
+                and issubclass(wrapper, int) else value
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
@@ -141,3 +168,32 @@ class CompiledValues:
                 row[position] = value
             converted.append(tuple(row))
         return converted
+
+    def rows(self, *, alias: str, shape: Hashable = (), **values: Any) -> list:
+        """Return what the queryset for these values returns: tuples for a
+        values_list(), model instances for a model queryset. `shape` names
+        whatever else the built query depends on (a setting, a limit)."""
+        statement = self._statement(alias, shape, values)
+        if statement is _FALLBACK:
+            return list(self.build(shape, **values).using(alias))
+        rows = self._execute(alias, statement, values)
+        if statement[5] is ValuesListIterable:
+            return rows
+        return self._instances(alias, statement[4], rows)
+
+    @staticmethod
+    def _instances(alias: str, compiler, rows: list[tuple]) -> list:
+        # What django.db.models.query.ModelIterable does with a compiler's rows.
+        klass_info, select = compiler.klass_info, compiler.select
+        model = klass_info["model"]
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        names = [column[0].target.attname for column in select[start:end]]
+        populators = get_related_populators(klass_info, select, alias)
+        objects = []
+        for row in rows:
+            obj = model.from_db(alias, names, row[start:end])
+            for populator in populators:
+                populator.populate(row, obj)
+            objects.append(obj)
+        return objects
+

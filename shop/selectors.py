@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404
 
 from catalog.models import Category, Product, ProductImage, Region
 
-from .db import CompiledValues
+from .db import CompiledQuery
 
 # Signed so a shopper cannot craft a cursor that makes us scan elsewhere; the
 # salt keeps these apart from every other signed value in the project.
@@ -132,7 +132,7 @@ def _card_rows_queryset(product_ids: list[int]) -> QuerySet:
     )
 
 
-_card_rows = CompiledValues(lambda _shape, product_ids: _card_rows_queryset(product_ids))
+_card_rows = CompiledQuery(lambda _shape, product_ids: _card_rows_queryset(product_ids))
 # Above this many ids the statement is not kept (each count is one statement).
 _STATEMENT_MAX_IDS = 100
 

@@ -1,8 +1,9 @@
-"""CompiledValues: the same rows as the ORM, for new values, on every backend."""
+"""CompiledQuery: the same rows as the ORM, for new values, on every backend."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -11,10 +12,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from catalog.models import Product
+from personalization import selectors_profiles, services
 from personalization.models import Event, ShopperProfile
 from personalization.selectors import _history_queryset
-from shop.db import _FALLBACK, CompiledValues
-from tests.factories import make_products
+from personalization.selectors_profiles import shopper_get
+from personalization.services import shopper_create_anonymous, shopper_from_token
+from shop.db import _FALLBACK, CompiledQuery
+from tests.factories import RegionFactory, make_products
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +43,7 @@ def test_compiled_history_equals_the_querysets_rows_for_new_values_each_call():
     first, second = ShopperProfile.objects.create(), ShopperProfile.objects.create()
     _history_events(first, products)
     _history_events(second, products[::-1])
-    compiled = CompiledValues(lambda limit, **values: _history_queryset(limit=limit, **values))
+    compiled = CompiledQuery(lambda limit, **values: _history_queryset(limit=limit, **values))
     for shopper, as_of in ((first, NOW), (second, NOW), (first, NOW - timedelta(hours=2))):
         values = {"shopper_id": shopper.pk, "as_of": as_of,
                   "since": as_of - timedelta(days=90)}
@@ -61,7 +65,7 @@ def test_a_value_that_lands_twice_falls_back_to_the_orm_and_stays_right():
         return Product.objects.filter(Q(pk=value) | Q(stock=value)).order_by("pk") \
             .values_list("pk")
 
-    compiled = CompiledValues(build)
+    compiled = CompiledQuery(build)
     for value in (products[0].pk, 5):
         assert compiled.rows(alias="default", value=value) == list(build((), value))
     assert compiled.rows(alias="default", value=5) == sorted((p.pk,) for p in products)
@@ -73,7 +77,7 @@ def test_a_comparison_django_would_drop_for_a_stand_in_is_not_compiled_away():
     products = make_products(2)
     Product.objects.filter(pk=products[0].pk).update(stock=7)
     Product.objects.filter(pk=products[1].pk).update(stock=3)
-    compiled = CompiledValues(
+    compiled = CompiledQuery(
         lambda _shape, low: Product.objects.filter(stock__gte=low).order_by("pk")
         .values_list("pk")
     )
@@ -81,12 +85,40 @@ def test_a_comparison_django_would_drop_for_a_stand_in_is_not_compiled_away():
     assert compiled.rows(alias="default", low=1) == [(products[0].pk,), (products[1].pk,)]
 
 
-def test_only_ints_lists_and_datetimes_and_tuple_rows_are_taken():
-    compiled = CompiledValues(lambda _shape, value: Product.objects.filter(title=value)
-                              .values_list("pk"))
+def test_unsupported_values_and_row_shapes_are_refused():
+    compiled = CompiledQuery(lambda _shape, value: Product.objects.filter(price_minor=value)
+                             .values_list("pk"))
     with pytest.raises(TypeError):
-        compiled.rows(alias="default", value="kurta")
-    flat = CompiledValues(lambda _shape, value: Product.objects.filter(pk=value)
+        compiled.rows(alias="default", value=Decimal("4.99"))
+    flat = CompiledQuery(lambda _shape, value: Product.objects.filter(pk=value)
                           .values_list("pk", flat=True))
     with pytest.raises(TypeError):
         flat.rows(alias="default", value=1)
+
+
+def _fields(instance) -> dict:
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+def test_compiled_profile_lookups_build_the_same_instances_with_their_relation():
+    # given a shopper with a region, and an API token
+    region = RegionFactory(code="IN-KA", name="Karnataka")
+    shopper, token = shopper_create_anonymous()
+    ShopperProfile.objects.filter(pk=shopper.pk).update(region=region, age_band="25-34")
+    expected = ShopperProfile.objects.select_related("region").get(pk=shopper.pk)
+    # when it is looked up by cookie id and by token, twice (compiled, then reused)
+    for _ in range(2):
+        by_id = shopper_get(public_id=str(shopper.public_id))
+        by_token = shopper_from_token(token)
+        # then both are the ORM's instance, saved state and all, region already loaded
+        for found in (by_id, by_token):
+            assert _fields(found) == _fields(expected)
+            assert found._state.adding is False and found._state.db == "default"
+        with CaptureQueriesContext(connection) as queries:
+            assert by_id.region.code == "IN-KA"
+        assert len(queries) == 0
+    assert shopper_get(public_id="00000000-0000-0000-0000-000000000000") is None
+    assert shopper_from_token("not-a-token") is None
+    for compiled in (selectors_profiles._profile_by_public_id, services._token_with_shopper):
+        assert compiled._statements()
+        assert _FALLBACK not in compiled._statements().values()
