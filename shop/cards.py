@@ -16,8 +16,9 @@ changes from one request to the next. So a card is two parts:
   from strings prepared once per page. Stock is read fresh on every request:
   an order that sells the last one shows "Out of stock" at once.
 
-A page is then one cheap query (shop.selectors.card_rows_get), one cache
-`get_many` and string joins.
+A page is then one cheap query (shop.selectors.card_rows_get), lookups in
+this process's memory (a shared-cache `get_many` for what it lacks) and
+string joins.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ import hashlib
 from collections.abc import Mapping, Sequence
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.template.loader import get_template, render_to_string
@@ -37,13 +37,15 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from .content_cache import ContentCache
 from .selectors import CardRow
 from .templatetags.shop_tags import reason_cue
 
 HEAD_TEMPLATE = "shop/_card_head.html"
 # Content-addressed keys never go stale; the timeout only bounds memory.
 FRAGMENT_TIMEOUT = 24 * 3600
-_KEY_PREFIX = "card:"
+# In this process's memory and in the shared cache (shop/content_cache.py).
+_heads = ContentCache(prefix="card:", timeout=FRAGMENT_TIMEOUT)
 
 
 @functools.cache
@@ -59,7 +61,7 @@ def _release() -> str:
 
 def _key(row: CardRow, *, language: str, thumb_cap: int, thumb_sizes: str,
          eager: bool) -> str:
-    return _KEY_PREFIX + row.digest(language, thumb_cap, thumb_sizes, eager, _release())
+    return row.digest(language, thumb_cap, thumb_sizes, eager, _release())
 
 
 def _head_render(row: CardRow, *, thumb_cap: int, thumb_sizes: str, eager: bool) -> str:
@@ -124,14 +126,13 @@ def cards_render(*, request: HttpRequest, rows: Sequence[CardRow],
     eager = [first_eager and index == 0 for index in range(len(rows))]
     keys = [_key(row, language=language, thumb_cap=thumb_cap, thumb_sizes=thumb_sizes,
                  eager=eager[index]) for index, row in enumerate(rows)]
-    heads = cache.get_many(keys)
+    heads = _heads.get_many(keys)
     missing = {}
     for index, (row, key) in enumerate(zip(rows, keys, strict=True)):
         if key not in heads:
             heads[key] = missing[key] = _head_render(
                 row, thumb_cap=thumb_cap, thumb_sizes=thumb_sizes, eager=eager[index])
-    if missing:
-        cache.set_many(missing, FRAGMENT_TIMEOUT)
+    _heads.set_many(missing)
     tail = _Tail(request=request, event_context=event_context, return_to=return_to)
     # The heads are our own template's output and the tails are built with
     # format_html from escaped parts: safe to mark as such.

@@ -12,9 +12,13 @@ def _isolated_media(settings, tmp_path):
 def _clear_cache():
     from django.core.cache import cache
 
+    from shop.content_cache import clear_local_copies
+
     cache.clear()
+    clear_local_copies()
     yield
     cache.clear()
+    clear_local_copies()
 
 
 @pytest.fixture

@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.files.storage import default_storage
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import Category, Product, ProductImage, Region
 from shop.api.fields import SparseFieldsMixin
+from shop.content_cache import ContentCache
 
 # Cards are laid out two to a row on a 360 px wide phone: 180 CSS px, so at most
 # 480 w (DPR 2.67) is ever useful; larger variants would only waste data.
@@ -32,6 +32,7 @@ def _url(name: str) -> str:
 CARD_DATA_VERSION = 1
 # Keys are content digests (never stale); the timeout only bounds memory.
 CARD_DATA_TIMEOUT = 24 * 3600
+_card_data = ContentCache(prefix="card-data:", timeout=CARD_DATA_TIMEOUT)
 
 
 class CardImageSerializer(serializers.Serializer):
@@ -94,15 +95,15 @@ def card_data(product: Product) -> dict:
 
 
 def card_data_from_rows(rows: Sequence) -> list[dict]:
-    """Return card_data() for shop.selectors.CardRows, in order, from the cache
-    where it has them (one get_many), keyed by a digest of each row's content.
+    """Return card_data() for shop.selectors.CardRows, in order, from the
+    content cache where it has them, keyed by a digest of each row's content.
 
     `in_stock` is the row's (read on this request), never the cached one.
     """
     context = ("api-card", CARD_DATA_VERSION, settings.MEDIA_URL,
                repr(settings.STORAGES["default"]))
-    keys = [f"card-data:{row.digest(*context)}" for row in rows]
-    cached = cache.get_many(keys) if keys else {}
+    keys = [row.digest(*context) for row in rows]
+    cached = _card_data.get_many(keys) if keys else {}
     missing = {}
     cards = []
     for row, key in zip(rows, keys, strict=True):
@@ -112,9 +113,9 @@ def card_data_from_rows(rows: Sequence) -> list[dict]:
             image = row.image()
             product.image_list = [image] if image else []
             data = missing[key] = card_data(product)
+        # A new dict: the cached one is shared and must stay as it is.
         cards.append({**data, "in_stock": row.stock > 0})
-    if missing:
-        cache.set_many(missing, CARD_DATA_TIMEOUT)
+    _card_data.set_many(missing)
     return cards
 
 
