@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 
 class RegionQuerySet(models.QuerySet):
@@ -19,6 +19,17 @@ class ProductQuerySet(models.QuerySet):
     def published(self) -> ProductQuerySet:
         """Return the listings a shopper may see: active ones."""
         return self.filter(status="active")
+
+    def published_among(self, ids) -> ProductQuerySet:
+        """Return the published listings among `ids`, found by primary key, unordered.
+
+        `published().filter(pk__in=ids)` lets SQLite without ANALYZE statistics
+        walk the status index over the whole catalogue instead of looking up
+        the ids: 10 ms rather than 0.4 ms for 40 ids among 100,000 listings.
+        The correlated EXISTS keeps published() the one definition.
+        """
+        visible = self.model._default_manager.published().filter(pk=OuterRef("pk"))
+        return self.filter(pk__in=ids).filter(Exists(visible)).order_by()
 
     def for_seller(self, seller) -> ProductQuerySet:
         return self.filter(seller=seller)

@@ -473,7 +473,7 @@ def _snapshot_reproduce(*, shopper, cursor: FeedCursor) -> list[tuple[int, str, 
 
 
 def _published_ids(ids: list[int]) -> list[int]:
-    return list(Product.objects.published().filter(id__in=ids).values_list("id", flat=True))
+    return list(Product.objects.published_among(ids).values_list("id", flat=True))
 
 
 def _page_window(entries: Sequence[tuple[int, str, str]], offset: int, page_size: int,

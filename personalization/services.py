@@ -397,7 +397,7 @@ def events_record_batch(*, shopper: ShopperProfile, events: list[dict]) -> Batch
 
     wanted = {clean["product_id"] for _index, clean in parsed}
     available = set(
-        Product.objects.published().filter(pk__in=wanted).values_list("pk", flat=True)
+        Product.objects.published_among(wanted).values_list("pk", flat=True)
     ) if wanted else set()
 
     rows: list[Event] = []

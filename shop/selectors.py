@@ -124,8 +124,7 @@ def _first_image_text() -> Subquery:
 
 def _card_rows_queryset(product_ids: list[int]) -> QuerySet:
     return (
-        Product.objects.published()
-        .filter(pk__in=product_ids)
+        Product.objects.published_among(product_ids)
         .annotate(first_image=_first_image_text())
         .values_list("pk", "title", "price_minor", "compare_at_minor", "currency", "stock",
                      "first_image")

@@ -40,7 +40,7 @@ def product_cards_get(*, product_ids: list[int]) -> list[Product]:
     """
     if not product_ids:
         return []
-    by_id = {p.pk: p for p in product_cards_queryset().filter(pk__in=product_ids)}
+    by_id = {p.pk: p for p in product_cards_queryset().published_among(product_ids)}
     return [by_id[pk] for pk in product_ids if pk in by_id]
 
 

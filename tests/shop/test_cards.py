@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.db import connection
 from django.test.signals import template_rendered
+from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Product
 from catalog.services.images import product_image_delete
@@ -165,3 +167,22 @@ def test_card_rows_from_the_compiled_statement_equal_the_querysets(count):
     for row in rows:
         assert tuple(getattr(row, f) for f in row.__slots__) == expected[row.pk]
     assert rows[-2].image() is not None and rows[-2].image().variants
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL plans from the "
+                    "statistics autovacuum keeps; SQLite has none unless ANALYZE is run")
+def test_card_rows_look_ids_up_by_primary_key_not_by_walking_the_catalogue():
+    # given a catalogue, as SQLite sees it before any ANALYZE
+    products = make_products(30)
+    ids = [p.pk for p in products[:20]]
+    with CaptureQueriesContext(connection) as queries:
+        card_rows_get(product_ids=ids)
+    # (the first compile may also ask SQLite whether it has JSON: skip that)
+    sql = next(q["sql"] for q in queries.captured_queries if "catalog_productimage" in q["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    # then it does not walk the status index over every active listing: at
+    # 100,000 listings that walk was 10 ms against 0.4 ms for the lookups
+    assert "product_status_created" not in plan, plan
+    assert "INTEGER PRIMARY KEY" in plan, plan
