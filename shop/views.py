@@ -39,6 +39,7 @@ from .forms import (
     safe_next,
 )
 from .search import products_search
+from .shell import feed_page_render
 
 FEED_PAGE_SIZE = 20
 # Data saver: fewer cards per request, so a shopper who stops scrolling early
@@ -132,7 +133,11 @@ def feed(request: HttpRequest) -> HttpResponse:
         and shopper.region_id is None
     )
     context["first_page"] = not cursor
-    return render(request, "shop/feed.html", context)
+    # The page around the cards is a cached shell filled per request (shop/shell.py).
+    return HttpResponse(feed_page_render(
+        request, cards=context["cards"], next_url=context["next_url"],
+        show_welcome=context["show_welcome"], first_page=context["first_page"],
+    ))
 
 
 @require_safe

@@ -13,12 +13,15 @@ def _clear_cache():
     from django.core.cache import cache
 
     from shop.content_cache import clear_local_copies
+    from shop.shell import forget_shells
 
     cache.clear()
     clear_local_copies()
+    forget_shells()
     yield
     cache.clear()
     clear_local_copies()
+    forget_shells()
 
 
 @pytest.fixture
