@@ -99,11 +99,14 @@ class CardRow:
     def digest(self, *context: object) -> str:
         """Return a key for what is derived from this row's content (not its
         stock) in `context`: it changes whenever anything shown does."""
-        image = self.image_json if self.image_json is None or isinstance(self.image_json, str) \
-            else repr(self.image_json)
-        parts = (self.pk, self.title, self.price_minor, self.compare_at_minor, self.currency,
-                 image, *context)
-        return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+        digest = hashlib.blake2b(repr((self.pk, self.title, self.price_minor,
+                                       self.compare_at_minor, self.currency, context)).encode(),
+                                 digest_size=16)
+        # The photo's JSON (kilobytes) is hashed as it is, not through repr().
+        image = self.image_json
+        digest.update(b"\x00" if image is None else
+                      (image if isinstance(image, str) else repr(image)).encode())
+        return digest.hexdigest()
 
     def product(self) -> Product:
         """Return an unsaved Product carrying this row's fields (for its properties)."""

