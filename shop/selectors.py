@@ -1,8 +1,8 @@
 """Storefront reads: the cards behind the feed, product, category and search pages.
 
 The ranking lives in `personalization.selectors` (feed, similar, popular);
-the storefront only turns a ranked list of ids into cards, in one query
-(seller, category and first photo included), and pages categories itself.
+the storefront only turns a ranked list of ids into card rows, in one query
+(the first photo included), and pages categories itself.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.core import signing
 from django.db import router
-from django.db.models import JSONField, OuterRef, Prefetch, QuerySet, Subquery, TextField
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery, TextField
 from django.db.models.functions import JSONObject
 from django.shortcuts import get_object_or_404
 
@@ -76,10 +76,6 @@ def _first_image_card() -> QuerySet:
         ))
         .values("card")[:1]
     )
-
-
-def _first_image_json() -> Subquery:
-    return Subquery(_first_image_card(), output_field=JSONField())
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,30 +152,6 @@ def card_rows_get(*, product_ids: list[int]) -> list[CardRow]:
     else:
         rows = _card_rows.rows(alias=router.db_for_read(Product), product_ids=ids)
     by_id = {row[0]: CardRow(*row) for row in rows}
-    return [by_id[pk] for pk in product_ids if pk in by_id]
-
-
-def product_cards_get(*, product_ids: list[int]) -> list[Product]:
-    """Return the published products with these ids, in the given order, each with `card_image`.
-
-    ONE query whatever the number of ids: products joined with seller and
-    category, and the first photo of each as a JSON subquery (an indexed
-    lookup per row), so a feed page stays within its query budget however the
-    ranking is computed. Ids that are no longer published are dropped (a
-    listing archived between ranking and rendering must not be shown).
-    """
-    if not product_ids:
-        return []
-    products = (
-        Product.objects.published()
-        .filter(pk__in=product_ids)
-        .select_related("seller", "category")
-        .annotate(first_image=_first_image_json())
-    )
-    by_id = {}
-    for product in products:
-        product.card_image = CardImage.from_row(product.first_image)
-        by_id[product.pk] = product
     return [by_id[pk] for pk in product_ids if pk in by_id]
 
 
