@@ -83,8 +83,9 @@ class FeedPage:
     rows: list[Any] = field(default_factory=list)
 
 
-# Reads the published listings among some ids as rows with a `pk` (any order).
-RowsGet = Callable[[list[int]], Sequence[Any]]
+# Reads the published listings among some ids as rows with a `pk` (any order),
+# called as rows_get(product_ids=ids): shop.selectors.card_rows_get fits as it is.
+RowsGet = Callable[..., Sequence[Any]]
 
 
 @dataclass(frozen=True)
@@ -489,7 +490,7 @@ def _page_window(entries: Sequence[tuple[int, str, str]], offset: int, page_size
     if rows_get is None:
         live: dict[int, Any] = {pid: pid for pid in _published_ids(ids)}
     else:
-        live = {row.pk: row for row in rows_get(ids)}
+        live = {row.pk: row for row in rows_get(product_ids=ids)}
     window: list[tuple[int, str, str]] = []
     end = offset
     for entry in scan:

@@ -52,11 +52,16 @@ _heads = ContentCache(prefix="card:", timeout=FRAGMENT_TIMEOUT)
 def _release() -> str:
     """Return a digest of what every fragment depends on besides its row: the
     head template's source and where media is served from."""
-    source = get_template(HEAD_TEMPLATE).template.source
-    return hashlib.blake2b(
-        f"{source}\x00{settings.MEDIA_URL}\x00{settings.STORAGES['default']}".encode(),
-        digest_size=8,
-    ).hexdigest()
+    return templates_digest([HEAD_TEMPLATE], settings.MEDIA_URL, settings.STORAGES["default"])
+
+
+def templates_digest(names: list[str], *extra: object) -> str:
+    """Return a short digest of these templates' sources (and `extra`): part of
+    the key of anything rendered from them and cached, so a deploy that
+    changes them never serves the old output."""
+    sources = "\x00".join([*(get_template(name).template.source for name in names),
+                           *map(str, extra)])
+    return hashlib.blake2b(sources.encode(), digest_size=8).hexdigest()
 
 
 def _key(row: CardRow, *, language: str, thumb_cap: int, thumb_sizes: str,

@@ -102,8 +102,8 @@ class CompiledQuery:
         queryset = self.build(shape, **stand_ins)
         if queryset._iterable_class not in (ValuesListIterable, ModelIterable):
             raise TypeError("build a model or values_list() queryset (not flat, not named)")
-        if queryset._prefetch_related_lookups or queryset.query.annotation_select and \
-                queryset._iterable_class is ModelIterable:
+        if queryset._prefetch_related_lookups or (
+                queryset.query.annotation_select and queryset._iterable_class is ModelIterable):
             raise TypeError("prefetch_related and annotations on instances are not supported")
         compiler = queryset.query.get_compiler(using=alias)
         try:

@@ -17,16 +17,17 @@ cards are already HTML).
 from __future__ import annotations
 
 import functools
-import hashlib
 import threading
 import time
 from collections.abc import Sequence
 
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
-from django.template.loader import get_template, render_to_string
+from django.template.loader import render_to_string
 from django.utils.html import conditional_escape, escape
 from django.utils.translation import get_language
+
+from .cards import templates_digest
 
 # ASCII letters and underscores only: escaping leaves them as they are.
 _MARK = "__feed_shell_{}_4f1c9a__"
@@ -55,8 +56,7 @@ class _ShellRequest:
 
 @functools.cache
 def _release() -> str:
-    sources = "\x00".join(get_template(name).template.source for name in _TEMPLATES)
-    return hashlib.blake2b(sources.encode(), digest_size=8).hexdigest()
+    return templates_digest(list(_TEMPLATES))
 
 
 def _shell(request: HttpRequest, *, key: tuple, context: dict) -> str:

@@ -89,10 +89,6 @@ def _cards(request: HttpRequest, rows: list[selectors.CardRow],
     )
 
 
-def _card_rows(ids: list[int]) -> list[selectors.CardRow]:
-    return selectors.card_rows_get(product_ids=ids)
-
-
 def _bad_request(request: HttpRequest, form) -> HttpResponse:
     return render(request, "shop/bad_request.html", {"form": form}, status=400)
 
@@ -113,7 +109,7 @@ def feed(request: HttpRequest) -> HttpResponse:
     # A forged or expired cursor restarts the feed at the top (the selector's
     # contract): a shared or bookmarked link never ends on an error page.
     page = feed_page_get(shopper=shopper, cursor=cursor, page_size=page_size,
-                         rows_get=_card_rows)
+                         rows_get=selectors.card_rows_get)
     reasons = {item.product_id: (str(item.reason), item.reason_arg) for item in page.items}
     rows = page.rows
     services.feed_impressions_record(shopper=shopper, product_ids=[row.pk for row in rows])

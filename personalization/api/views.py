@@ -39,7 +39,7 @@ from shop.api.pagination import CURSOR_PARAM, LIMIT_PARAM
 from shop.api.parsers import PlainTextJSONParser
 from shop.api.permissions import HasShopper
 from shop.api.throttling import IpWriteThrottle, ShopperCreateThrottle, ShopperWriteThrottle
-from shop.selectors import CardRow, card_rows_get
+from shop.selectors import card_rows_get
 
 from .serializers import (
     EventBatchResultSerializer,
@@ -79,10 +79,6 @@ def _feed_limit(request) -> int:
 
 
 FEED_ITEM_FIELDS = tuple(FeedItemSerializer.Meta.fields)
-
-
-def _card_rows(ids: list[int]) -> list[CardRow]:
-    return card_rows_get(product_ids=ids)
 
 
 class FeedApi(ShopperApi):
@@ -126,7 +122,7 @@ class FeedApi(ShopperApi):
         reject_unknown_params(request, {CURSOR_PARAM, LIMIT_PARAM, FIELDS_PARAM})
         fields = sparse_fields_parse(request, FeedItemSerializer)
         page = feed_page_get(shopper=request.auth, cursor=request.query_params.get(CURSOR_PARAM),
-                             page_size=_feed_limit(request), rows_get=_card_rows)
+                             page_size=_feed_limit(request), rows_get=card_rows_get)
         # Plain dicts, cached per card by content (catalog.api.serializers):
         # FeedItemSerializer documents this shape and the tests hold the two equal.
         names = [name for name in FEED_ITEM_FIELDS if fields is None or name in fields]
