@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from catalog.models import minor_to_decimal
+from catalog.money import minor_to_decimal
 
 from . import selectors
 from .models import Snapshot

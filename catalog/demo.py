@@ -950,21 +950,3 @@ def seed_catalog(
                                   workers=workers or default_workers())
     _say(stdout, f"photos: {result.photos} new")
     return result
-
-
-def seed_people(*, shoppers: int, events: int, seed: int, stdout: TextIO | None) -> bool:
-    """Seed shoppers and events through personalization; return False if it cannot yet."""
-    if shoppers <= 0 and events <= 0:
-        _say(stdout, "shoppers/events: none asked for")
-        return True
-    try:
-        from personalization.demo import seed_shoppers_and_events
-    except ImportError as exc:
-        # Only the module or function being absent is expected; an import
-        # error from inside it is a bug to show, not to skip.
-        if exc.name != "personalization.demo":
-            raise
-        _say(stdout, "shoppers/events skipped: personalization.demo is not available yet")
-        return False
-    seed_shoppers_and_events(shoppers=shoppers, events=events, seed=seed, stdout=stdout)
-    return True

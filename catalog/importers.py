@@ -47,10 +47,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from shop.datasets import DatasetError, RowError, RowErrors
+from core.datasets import DatasetError, RowError, RowErrors
 
 from . import images
-from .models import Category, Product, ProductImage, Region, Seller, decimal_to_minor
+from .models import Category, Product, ProductImage, Region, Seller
+from .money import decimal_to_minor
 
 REQUIRED_COLUMNS = ("id", "title", "category", "price")
 OPTIONAL_COLUMNS = ("seller", "regions", "stock", "created_at", "description", "image")

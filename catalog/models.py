@@ -15,10 +15,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from .money import CURRENCY_EXPONENT, minor_to_decimal
 from .querysets import ProductQuerySet, RegionQuerySet
-
-# Minor units per major unit. All currencies the shop serves today use 2.
-CURRENCY_EXPONENT = {"INR": 2, "AED": 2, "USD": 2, "EUR": 2, "NPR": 2, "BDT": 2}
 
 
 class Region(models.Model):
@@ -105,7 +103,7 @@ class Category(models.Model):
         return f"{self.parent.name} › {self.name}" if self.parent_id and self.parent else self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("shop:category", kwargs={"slug": self.slug})
+        return reverse("storefront:category", kwargs={"slug": self.slug})
 
     def clean(self) -> None:
         if self.parent_id:
@@ -205,7 +203,7 @@ class Product(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("shop:product", kwargs={"pk": self.pk})
+        return reverse("storefront:product", kwargs={"pk": self.pk})
 
     def clean(self) -> None:
         errors = {}
@@ -306,17 +304,3 @@ class ProductImage(models.Model):
             for v in sorted(self.variants, key=lambda v: v["width"])
             if v["format"] == fmt and (max_width is None or v["width"] <= max_width)
         )
-
-
-def minor_to_decimal(amount_minor: int, currency: str) -> Decimal:
-    exponent = CURRENCY_EXPONENT.get(currency, 2)
-    return Decimal(amount_minor).scaleb(-exponent)
-
-
-def decimal_to_minor(amount: Decimal, currency: str) -> int:
-    """Return `amount` in minor units; raise ValueError if it has more precision than allowed."""
-    exponent = CURRENCY_EXPONENT.get(currency, 2)
-    scaled = amount.scaleb(exponent)
-    if scaled != scaled.to_integral_value():
-        raise ValueError(f"{amount} has more than {exponent} decimal places")
-    return int(scaled)

@@ -20,9 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from catalog.admin import SellerScopedAdmin
-from catalog.models import decimal_to_minor, minor_to_decimal
+from catalog.money import decimal_to_minor, format_money, minor_to_decimal
 from catalog.services import actor_sees_all, actor_seller
-from shop.templatetags.shop_tags import format_money
 
 from . import services
 from .models import LINE_TRANSITIONS, LineStatus, Order, OrderLine

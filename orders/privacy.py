@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from personalization import privacy as shopper_privacy
+
 from .models import Cart, CartLine, Order, orders_setting
 
 
@@ -85,9 +87,7 @@ def orders_merge(source, target) -> None:
 
 
 def register() -> None:
-    from personalization import privacy
-
-    privacy.register_exporter("orders", orders_export)
-    privacy.register_eraser(orders_erase)
-    privacy.register_merger(orders_merge)
+    shopper_privacy.register_exporter("orders", orders_export)
+    shopper_privacy.register_eraser(orders_erase)
+    shopper_privacy.register_merger(orders_merge)
 

@@ -19,8 +19,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from catalog.models import Product, Region
+from catalog.money import format_money
 from catalog.services import actor_sees_all
-from shop.templatetags.shop_tags import format_money
+from personalization.services import event_record, shopper_order_placed
 
 from . import addressing, payments
 from .models import (
@@ -88,8 +89,6 @@ def cart_line_add(*, shopper, product_id: int, quantity: int = 1,
     line = _cart_line_add(shopper=shopper, product=product, quantity=quantity)
     # "Added to cart" is a strong signal for the feed; recorded here so page,
     # API and any later client all count it the same way, once.
-    from personalization.services import event_record
-
     event_record(shopper=shopper, product_id=product.pk, type="cart", context=context)
     return line
 
@@ -405,8 +404,6 @@ def _place(*, shopper, key: str, fingerprint: str, details: CheckoutDetails,
     # Inside the transaction on purpose: the purchase events and the lifecycle
     # stage commit with the order or not at all, so none is ever lost to a
     # crash between commit and an on_commit hook.
-    from personalization.services import shopper_order_placed
-
     shopper_order_placed(shopper=shopper, order_id=order.pk, product_ids=product_ids,
                          placed_at=now)
     return Placement(order=order)

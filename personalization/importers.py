@@ -34,7 +34,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from catalog.models import Product, Region
-from shop.datasets import DatasetError, RowError, RowErrors
+from core.datasets import DatasetError, RowError, RowErrors
 
 from .conf import get_config
 from .lifecycle import refresh_lifecycle_stages

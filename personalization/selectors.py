@@ -40,7 +40,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from catalog.models import Product, Region
-from shop.db import CompiledQuery
+from core.db import CompiledQuery
 
 from .affinity import ItemNeighbour, RankingVersion, Segment
 from .conf import get_config
@@ -84,7 +84,7 @@ class FeedPage:
 
 
 # Reads the published listings among some ids as rows with a `pk` (any order),
-# called as rows_get(product_ids=ids): shop.selectors.card_rows_get fits as it is.
+# called as rows_get(product_ids=ids): storefront.selectors.card_rows_get fits as it is.
 RowsGet = Callable[..., Sequence[Any]]
 
 
@@ -209,7 +209,7 @@ def _history_queryset(*, shopper_id: int, as_of: datetime, since: datetime,
     )
 
 
-# Read on every feed page and API call: compiled once (shop/db.py).
+# Read on every feed page and API call: compiled once (core/db.py).
 _history = CompiledQuery(lambda limit, **values: _history_queryset(limit=limit, **values))
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.db import router
 
-from shop.db import CompiledQuery
+from core.db import CompiledQuery
 
 from .models import Event, EventType, ShopperProfile
 
@@ -25,7 +25,7 @@ def parse_public_id(value: object) -> uuid.UUID | None:
         return None
 
 
-# Every page reads this (the `sid` cookie): compiled once (shop/db.py).
+# Every page reads this (the `sid` cookie): compiled once (core/db.py).
 _profile_by_public_id = CompiledQuery(
     lambda _shape, public_id: ShopperProfile.objects.select_related("region")
     .filter(public_id=public_id).order_by("pk")[:1]

@@ -6,7 +6,7 @@ from django.http import HttpResponse
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from shop.api.errors import api_not_found
+from core.api.errors import api_not_found
 
 
 def bench_hello(request):

@@ -15,7 +15,7 @@ keepalive = 5
 max_requests = 2000
 max_requests_jitter = 200
 # Off by default: gunicorn's access log prints query strings (search terms,
-# cursors). shop.observability writes one JSON line per request instead.
+# cursors). core.observability writes one JSON line per request instead.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 # Load the app before forking: workers share its memory pages.

@@ -70,21 +70,23 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # The layers, lowest first (docs/ARCHITECTURE.md); `shop` is only the project package.
+    "core",
     "catalog",
     "personalization",
     "orders",
     "analytics",
-    "shop",
+    "storefront",
 ]
 
 MIDDLEWARE = [
     # First, so its duration covers the whole stack and every response gets a request id.
-    "shop.observability.RequestLogMiddleware",
+    "core.observability.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.gzip.GZipMiddleware",
     # Brotli for pages when accepted; after GZip so it runs first on the way out.
-    "shop.middleware.BrotliMiddleware",
+    "core.middleware.BrotliMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -92,14 +94,14 @@ MIDDLEWARE = [
     # Inside ConditionalGet: a 304 then carries no CSP header, so the browser keeps
     # the stored page together with the policy (and nonce) it arrived with.
     "csp.middleware.CSPMiddleware",
-    "shop.security.PermissionsPolicyMiddleware",
+    "core.security.PermissionsPolicyMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.shopper (lazy); after auth because it links the profile to the user.
     "personalization.middleware.ShopperMiddleware",
     # Data saver, profile language, private caching and stable ETags for pages.
-    "shop.middleware.StorefrontMiddleware",
-    "shop.login_throttle.AdminLoginThrottleMiddleware",
+    "storefront.middleware.StorefrontMiddleware",
+    "core.login_throttle.AdminLoginThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -118,7 +120,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "shop.context_processors.storefront",
+                "storefront.context_processors.storefront",
             ],
         },
     }
@@ -167,7 +169,7 @@ def _database_config() -> dict:
 
 
 DATABASES = {"default": _database_config()}
-# Optional streaming replica for the feed's reads (shop/db_router.py, docs/DEPLOY.md).
+# Optional streaming replica for the feed's reads (core/db_router.py, docs/DEPLOY.md).
 if os.environ.get("DATABASE_REPLICA_URL"):
     DATABASES["replica"] = {
         **dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=60,
@@ -175,7 +177,7 @@ if os.environ.get("DATABASE_REPLICA_URL"):
         # Tests see the replica as the primary itself: no second test database.
         "TEST": {"MIRROR": "default"},
     }
-    DATABASE_ROUTERS = ["shop.db_router.ReadReplicaRouter"]
+    DATABASE_ROUTERS = ["core.db_router.ReadReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
@@ -285,21 +287,21 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # Shoppers by token (apps) or by the storefront's cookie (the PWA, with CSRF);
-    # see shop/api/authentication.py. Catalog views opt out: they are public.
+    # see personalization/api/authentication.py. Catalog views opt out: they are public.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "shop.api.authentication.ShopperTokenAuthentication",
-        "shop.api.authentication.ShopperCookieAuthentication",
+        "personalization.api.authentication.ShopperTokenAuthentication",
+        "personalization.api.authentication.ShopperCookieAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON only: no form or multipart parsing on an API that never takes files.
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    # One error shape for every 4xx (shop/api/errors.py).
-    "EXCEPTION_HANDLER": "shop.api.errors.api_exception_handler",
+    # One error shape for every 4xx (core/api/errors.py).
+    "EXCEPTION_HANDLER": "core.api.errors.api_exception_handler",
     # Client IPs for throttling: REMOTE_ADDR, unless this many proxies in front
     # of gunicorn are trusted to append to X-Forwarded-For (0: never trust it).
     "NUM_PROXIES": int(os.environ.get("SHOP_TRUSTED_PROXIES", "0")),
-    # Per window, counted atomically in the default cache (shop/api/throttling.py).
+    # Per window, counted atomically in the default cache (core/api/throttling.py).
     # Per-IP limits are generous: mobile carriers put many phones behind one
     # address (carrier-grade NAT).
     "DEFAULT_THROTTLE_RATES": {
@@ -323,9 +325,9 @@ SPECTACULAR_SETTINGS = {
     ),
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        # With ?fields= any card key may be absent (shop/api/fields.py).
-        "shop.api.schema.sparse_fields_optional",
-        "shop.api.schema.closed_request_bodies",
+        # With ?fields= any card key may be absent (core/api/fields.py).
+        "core.api.schema.sparse_fields_optional",
+        "core.api.schema.closed_request_bodies",
     ],
 }
 
@@ -345,7 +347,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 # The shop never opens pop-ups it needs to talk to: isolate the browsing context.
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # A stale form's CSRF failure gets the shop's translated 403 page, not Django's English one.
-CSRF_FAILURE_VIEW = "shop.errors.csrf_failure"
+CSRF_FAILURE_VIEW = "core.errors.csrf_failure"
 if env_bool("DJANGO_SECURE", False):
     # The proxy terminates TLS and says so in X-Forwarded-Proto; it must strip
     # that header from client requests (nginx example in docs/DEPLOY.md).
@@ -390,7 +392,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # Powerful browser features the shop never uses, switched off for every page
-# (and for anything that might ever be framed): shop/security.py sends it.
+# (and for anything that might ever be framed): core/security.py sends it.
 PERMISSIONS_POLICY = {
     "accelerometer": [],
     "autoplay": [],
@@ -410,11 +412,11 @@ PERMISSIONS_POLICY = {
 
 # --- Logging ------------------------------------------------------------------------------
 # JSON lines on stderr: one per request (shop.request) and per authentication
-# event (shop.audit); shop/observability.py keeps secrets and personal data out.
+# event (shop.audit); core/observability.py keeps secrets and personal data out.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "shop.observability.JsonLinesFormatter"}},
+    "formatters": {"json": {"()": "core.observability.JsonLinesFormatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from . import media, ops
+from core import media, ops
 
 urlpatterns = [
     path("healthz", ops.healthz, name="healthz"),
@@ -13,7 +13,7 @@ urlpatterns = [
     path("api/v1/", include("shop.api_urls")),
     # Before the storefront: /cart/, /checkout/ and /orders/<id>/ are the orders app's.
     path("", include("orders.urls")),
-    path("", include("shop.storefront_urls")),
+    path("", include("storefront.urls")),
 ]
 
 if settings.STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
@@ -23,8 +23,8 @@ if settings.STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
         re_path(r"^media/(?P<path>.+)$", media.serve_media, name="media"),
     ]
 
-# Error pages that carry the CSP nonce and leak nothing (shop/errors.py).
-handler400 = "shop.errors.bad_request"
-handler403 = "shop.errors.permission_denied"
-handler404 = "shop.errors.page_not_found"
-handler500 = "shop.errors.server_error"
+# Error pages that carry the CSP nonce and leak nothing (core/errors.py).
+handler400 = "core.errors.bad_request"
+handler403 = "core.errors.permission_denied"
+handler404 = "core.errors.page_not_found"
+handler500 = "core.errors.server_error"

@@ -12,8 +12,8 @@ def _isolated_media(settings, tmp_path):
 def _clear_cache():
     from django.core.cache import cache
 
-    from shop.content_cache import clear_local_copies
-    from shop.shell import forget_shells
+    from core.content_cache import clear_local_copies
+    from storefront.shell import forget_shells
 
     cache.clear()
     clear_local_copies()

@@ -17,14 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from catalog.forms import ProductImageForm, ProductImageInlineFormSet
-from catalog.models import (
-    CURRENCY_EXPONENT,
-    Category,
-    Product,
-    ProductImage,
-    Seller,
-    minor_to_decimal,
-)
+from catalog.models import Category, Product, ProductImage, Seller
+from catalog.money import CURRENCY_EXPONENT, minor_to_decimal
 from catalog.services import (
     actor_sees_all,
     actor_seller,

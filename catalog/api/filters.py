@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from catalog.models import Category, Product, Region, Seller, decimal_to_minor
+from catalog.models import Category, Product, Region, Seller
+from catalog.money import decimal_to_minor
 
 # The full-text search answers ids by relevance; the list then filters and
 # orders them like any other list. Capping the candidates keeps a one-letter
@@ -127,7 +128,7 @@ class ProductFilter(django_filters.FilterSet):
         return queryset.filter(stock__gt=0) if value else queryset.filter(stock__lte=0)
 
     def filter_q(self, queryset, name, value: str):
-        from shop.search import products_search, search_terms
+        from catalog.search import products_search, search_terms
 
         if not search_terms(value):
             return queryset.none()

@@ -12,8 +12,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import Category, Product, ProductImage, Region
-from shop.api.fields import SparseFieldsMixin
-from shop.content_cache import ContentCache
+from core.api.fields import SparseFieldsMixin
+from core.content_cache import ContentCache
 
 # Cards are laid out two to a row on a 360 px wide phone: 180 CSS px, so at most
 # 480 w (DPR 2.67) is ever useful; larger variants would only waste data.
@@ -95,7 +95,7 @@ def card_data(product: Product) -> dict:
 
 
 def card_data_from_rows(rows: Sequence) -> list[dict]:
-    """Return card_data() for shop.selectors.CardRows, in order, from the
+    """Return card_data() for storefront.selectors.CardRows, in order, from the
     content cache where it has them, keyed by a digest of each row's content.
 
     `in_stock` is the row's (read on this request), never the cached one.

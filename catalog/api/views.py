@@ -18,11 +18,11 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import caching
+from core.api.errors import NOT_MODIFIED, error_responses
+from core.api.fields import FIELDS_PARAM, fields_parameter, sparse_fields_parse
+from core.api.pagination import CURSOR_PARAM, LIMIT_PARAM, KeysetPagination
 from personalization.selectors import similar_products_get
-from shop.api import caching
-from shop.api.errors import NOT_MODIFIED, error_responses
-from shop.api.fields import FIELDS_PARAM, fields_parameter, sparse_fields_parse
-from shop.api.pagination import CURSOR_PARAM, LIMIT_PARAM, KeysetPagination
 
 from .filters import ProductFilter
 from .queries import (

@@ -19,7 +19,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from catalog.models import Category, Product, Region, Seller, decimal_to_minor
+from catalog.models import Category, Product, Region, Seller
+from catalog.money import decimal_to_minor
 
 from .sellers import actor_sees_all, actor_seller, scope_to_actor
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from shop.api.errors import ErrorDetailSerializer
+from core.api.errors import ErrorDetailSerializer
 
 from .. import payments
 from ..models import Order, OrderLine, orders_setting

@@ -1,7 +1,7 @@
 """Cart, checkout and orders API for the PWA and app clients.
 
 The caller is always a shopper (token or storefront cookie, see
-shop.api.authentication); errors use the one shape of shop.api.errors, with
+personalization.api.authentication); errors use the one shape of core.api.errors, with
 `items` added to checkout refusals so the app can mark the lines concerned.
 """
 
@@ -18,11 +18,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.models import Region
-from shop.api.authentication import ShopperCookieAuthentication, ShopperTokenAuthentication
-from shop.api.errors import api_exception_handler, error_body, error_responses
-from shop.api.pagination import KeysetPagination
-from shop.api.permissions import HasShopper
-from shop.api.throttling import IpWriteThrottle, ShopperWriteThrottle
+from core.api.errors import api_exception_handler, error_body, error_responses
+from core.api.pagination import KeysetPagination
+from core.api.permissions import HasShopper
+from core.api.throttling import IpWriteThrottle, ShopperWriteThrottle
+from personalization.api.authentication import (
+    ShopperCookieAuthentication,
+    ShopperTokenAuthentication,
+)
 
 from .. import selectors, services
 from ..models import CartLine, Order

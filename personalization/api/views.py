@@ -22,6 +22,17 @@ from rest_framework.views import APIView
 
 from catalog.api.serializers import card_data_from_rows
 from catalog.api.views import reject_unknown_params
+from core.api import caching
+from core.api.errors import NOT_MODIFIED, error_responses
+from core.api.fields import FIELDS_PARAM, fields_parameter, sparse_fields_parse
+from core.api.pagination import CURSOR_PARAM, LIMIT_PARAM
+from core.api.parsers import PlainTextJSONParser
+from core.api.permissions import HasShopper
+from core.api.throttling import IpWriteThrottle, ShopperCreateThrottle, ShopperWriteThrottle
+from personalization.api.authentication import (
+    ShopperCookieAuthentication,
+    ShopperTokenAuthentication,
+)
 from personalization.conf import get_config
 from personalization.selectors import feed_page_get
 from personalization.services import (
@@ -31,15 +42,7 @@ from personalization.services import (
     shopper_export,
     shopper_profile_update,
 )
-from shop.api import caching
-from shop.api.authentication import ShopperCookieAuthentication, ShopperTokenAuthentication
-from shop.api.errors import NOT_MODIFIED, error_responses
-from shop.api.fields import FIELDS_PARAM, fields_parameter, sparse_fields_parse
-from shop.api.pagination import CURSOR_PARAM, LIMIT_PARAM
-from shop.api.parsers import PlainTextJSONParser
-from shop.api.permissions import HasShopper
-from shop.api.throttling import IpWriteThrottle, ShopperCreateThrottle, ShopperWriteThrottle
-from shop.selectors import card_rows_get
+from storefront.selectors import card_rows_get
 
 from .serializers import (
     EventBatchResultSerializer,
@@ -240,7 +243,7 @@ class EventBatchApi(ShopperApi):
     """Record a batch of client events, each validated on its own."""
 
     # sendBeacon posts text/plain; cookie callers are then checked for the same
-    # origin instead of a CSRF token (see shop/api/authentication.py).
+    # origin instead of a CSRF token (see personalization/api/authentication.py).
     parser_classes = (JSONParser, PlainTextJSONParser)
     same_origin_check = True
 

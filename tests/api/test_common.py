@@ -12,8 +12,8 @@ from rest_framework.request import Request
 from rest_framework.test import APIClient
 
 from catalog.models import Product
+from core.api.throttling import ShopperCreateThrottle, parse_rate
 from personalization.models import ShopperProfile
-from shop.api.throttling import ShopperCreateThrottle, parse_rate
 from tests.factories import CategoryFactory, ProductFactory, RegionFactory
 
 from .conftest import assert_error

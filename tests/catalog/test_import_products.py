@@ -16,7 +16,7 @@ from catalog.demo import PhotoSpec, draw_photo
 from catalog.importers import import_products
 from catalog.management.commands.import_dataset import _importer
 from catalog.models import Product, ProductImage, Region, Seller
-from shop.datasets import DatasetError
+from core.datasets import DatasetError
 from tests.factories import CategoryFactory, ProductFactory, RegionFactory, SellerFactory
 
 pytestmark = pytest.mark.django_db

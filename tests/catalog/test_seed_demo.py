@@ -18,7 +18,6 @@ from catalog.demo import (
     PhotoSpec,
     draw_photo,
     product_spec,
-    seed_people,
 )
 from catalog.models import Category, Product, ProductImage, Region, Seller
 from catalog.services.sellers import SELLERS_GROUP_NAME
@@ -212,8 +211,11 @@ def test_negative_numbers_are_refused():
 
 def test_shoppers_and_events_are_skipped_when_none_are_asked_for():
     out = io.StringIO()
-    assert seed_people(shoppers=0, events=0, seed=1, stdout=out) is True
+    call_command("seed_demo", products=0, shoppers=0, events=0, stdout=out)
     assert "none asked for" in out.getvalue()
+    from personalization.models import Event, ShopperProfile
+
+    assert not ShopperProfile.objects.exists() and not Event.objects.exists()
 
 
 def test_seed_demo_hands_shoppers_and_events_to_personalization():

@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from core.datasets import DatasetError
 from personalization.importers import age_to_band, import_events, import_shoppers
 from personalization.models import Event, ShopperProfile
-from shop.datasets import DatasetError
 from tests.factories import ProductFactory, RegionFactory, SellerFactory
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from shop.datasets import DatasetError
+from core.datasets import DatasetError
 
 # (option, module, function), in the order they must run.
 IMPORTERS = (
