@@ -10,13 +10,15 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .money import CURRENCY_EXPONENT, minor_to_decimal
+from .money import CURRENCY_EXPONENT, discount_percent, minor_to_decimal
 from .querysets import ProductQuerySet, RegionQuerySet
+from .variants import variant_nearest
 
 
 class Region(models.Model):
@@ -231,9 +233,7 @@ class Product(models.Model):
     @property
     def discount_percent(self) -> int:
         """Return the whole-percent discount against the compare-at price (0 if none)."""
-        if not self.compare_at_minor or self.compare_at_minor <= self.price_minor:
-            return 0
-        return (self.compare_at_minor - self.price_minor) * 100 // self.compare_at_minor
+        return discount_percent(self.price_minor, self.compare_at_minor)
 
     @property
     def in_stock(self) -> bool:
@@ -285,22 +285,5 @@ class ProductImage(models.Model):
 
     def variant_url(self, fmt: str, width: int) -> str | None:
         """Return the URL of the variant nearest to `width` (not narrower, if any) in `fmt`."""
-        from django.core.files.storage import default_storage
-
-        candidates = [v for v in self.variants if v["format"] == fmt]
-        if not candidates:
-            return None
-        wide_enough = [v for v in candidates if v["width"] >= width]
-        best = min(wide_enough, key=lambda v: v["width"]) if wide_enough else max(
-            candidates, key=lambda v: v["width"]
-        )
-        return default_storage.url(best["name"])
-
-    def srcset(self, fmt: str, max_width: int | None = None) -> str:
-        from django.core.files.storage import default_storage
-
-        return ", ".join(
-            f"{default_storage.url(v['name'])} {v['width']}w"
-            for v in sorted(self.variants, key=lambda v: v["width"])
-            if v["format"] == fmt and (max_width is None or v["width"] <= max_width)
-        )
+        best = variant_nearest(self.variants, fmt, width)
+        return None if best is None else default_storage.url(best["name"])

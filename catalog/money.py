@@ -21,6 +21,13 @@ def minor_to_decimal(amount_minor: int, currency: str) -> Decimal:
     return Decimal(amount_minor).scaleb(-exponent)
 
 
+def discount_percent(price_minor: int, compare_at_minor: int | None) -> int:
+    """Return the whole-percent discount against the compare-at price (0 if none)."""
+    if not compare_at_minor or compare_at_minor <= price_minor:
+        return 0
+    return (compare_at_minor - price_minor) * 100 // compare_at_minor
+
+
 def decimal_to_minor(amount: Decimal, currency: str) -> int:
     """Return `amount` in minor units; raise ValueError if it has more precision than allowed."""
     exponent = CURRENCY_EXPONENT.get(currency, 2)

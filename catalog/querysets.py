@@ -31,6 +31,16 @@ class ProductQuerySet(models.QuerySet):
         visible = self.model._default_manager.published().filter(pk=OuterRef("pk"))
         return self.filter(pk__in=ids).filter(Exists(visible)).order_by()
 
+    def with_images(self) -> ProductQuerySet:
+        """Prefetch every photo, in gallery order, as `image_list` on each product.
+
+        to_attr: templates and serializers read `product.image_list`, never
+        `product.images.all`, so none of them can issue a query per product.
+        """
+        images = self.model.images.rel.related_model.objects.order_by("position", "id")
+        return self.prefetch_related(models.Prefetch("images", queryset=images,
+                                                     to_attr="image_list"))
+
     def for_seller(self, seller) -> ProductQuerySet:
         return self.filter(seller=seller)
 

@@ -11,6 +11,9 @@ export DATABASE_CONN_MAX_AGE=${DATABASE_CONN_MAX_AGE:-0}
 export SHOP_PLAIN_STATIC=${SHOP_PLAIN_STATIC:-1}
 # Tests need a key but must never use a real one.
 export DJANGO_SECRET_KEY=${DJANGO_SECRET_KEY:-test-only-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')}
+# The layers first: an import from a lower layer into a higher one fails the
+# run before any test does (contracts in pyproject.toml, docs/ARCHITECTURE.md).
+"$VENV/bin/lint-imports" --no-cache >/dev/null || { "$VENV/bin/lint-imports" --no-cache; exit 1; }
 "$VENV/bin/python" manage.py compilemessages -v0 --ignore=.venv >/dev/null 2>&1 || true
 "$VENV/bin/python" -m pytest "$@"
 status=$?

@@ -18,6 +18,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("catalog.api.urls")),
+    path("", include("storefront.api.urls")),
     path("", include("personalization.api.urls")),
     path("", include("orders.api.urls")),
 ]

@@ -1,33 +1,45 @@
-"""Product cards as cached HTML fragments: the feed, category, search and
-"more like this" lists.
+"""Product cards, the one place that knows what a card is.
+
+Every list of products a shopper sees (feed, category, search, "more like
+this" on the product page) and every list the API returns (products, feed,
+a product's `more_like_this`) is made of cards, and all of them come from
+here:
+
+- one row type, `CardRow`, read by `card_rows_get` in one query (the first
+  photo included as the JSON text the database produced);
+- one digest, `CardRow.digest`, over every field of the row except stock, so
+  a field added to the row is part of every cache key without anyone
+  remembering to add it (stock is read fresh on every request);
+- one image picker, `image_sources`, for the <picture> of a page and the
+  `image` of an API card alike;
+- two renderers: `cards_render` (HTML) and `card_dicts` (API). Both cache
+  what they render under the row's digest in the content cache
+  (core/content_cache.py): content-addressed keys are never stale, so
+  nothing is ever invalidated, even across deploys sharing one Redis.
 
 Rendering 20 cards through the template engine was most of a feed page's CPU
-(about 60% of it, docs/BENCHMARKS.md "## API"), and almost nothing in a card
-changes from one request to the next. So a card is two parts:
-
-- the head (photo, title, price, discount): rendered from
-  `storefront/_card_head.html` once and cached under a digest of everything it shows
-  (the product's fields, the raw JSON of its first photo, the language, the
-  width cap, whether the image loads eagerly) and of the template itself. The
-  key changes whenever the content does, so nothing is ever invalidated and a
-  stale card cannot be served, even across deploys sharing one Redis.
-- the tail (why it is here, in stock or not, the "Not interested" form with
-  this request's CSRF token): per request and per shopper, so assembled here
-  from strings prepared once per page. Stock is read fresh on every request:
-  an order that sells the last one shows "Out of stock" at once.
-
-A page is then one cheap query (storefront.selectors.card_rows_get), lookups in
-this process's memory (a shared-cache `get_many` for what it lacks) and
-string joins.
+and almost nothing in a card changes between requests, so an HTML card is two
+parts: the head (photo, title, price, discount), rendered from
+`storefront/_card_head.html` once and cached; and the tail (why it is here,
+in stock or not, the "Not interested" form with this request's CSRF token),
+assembled per request from strings prepared once per page.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import router
+from django.db.models import OuterRef, QuerySet, Subquery, TextField
+from django.db.models.functions import JSONObject
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.template.loader import get_template, render_to_string
@@ -37,23 +49,233 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from catalog.models import Product, ProductImage
+from catalog.money import discount_percent, minor_to_decimal
+from catalog.variants import variant_nearest, variants_upto, width_cap
 from core.content_cache import ContentCache
+from core.db import CompiledQuery
 
-from .selectors import CardRow
-from .templatetags.storefront_tags import reason_cue
+from .cues import reason_cue
 
 HEAD_TEMPLATE = "storefront/_card_head.html"
 # Content-addressed keys never go stale; the timeout only bounds memory.
 FRAGMENT_TIMEOUT = 24 * 3600
-# In this process's memory and in the shared cache (core/content_cache.py).
+# Cards are laid out two to a row on a 360 px wide phone: 180 CSS px, so at most
+# 480 w (DPR 2.67) is ever useful; larger variants would only waste data.
+CARD_MAX_WIDTH = 480
+# The <img> fallback (and the API's `src`): the narrowest JPEG at least this wide.
+FALLBACK_WIDTH = 320
+# Bump when card_dict() changes shape: cached API cards of the old shape are then unused.
+CARD_DICT_VERSION = 2
+# Above this many ids the statement is not kept (each count is one statement).
+_STATEMENT_MAX_IDS = 100
+
 _heads = ContentCache(prefix="card:", timeout=FRAGMENT_TIMEOUT)
+_dicts = ContentCache(prefix="card-data:", timeout=FRAGMENT_TIMEOUT)
 
 
-@functools.cache
-def _release() -> str:
-    """Return a digest of what every fragment depends on besides its row: the
-    head template's source and where media is served from."""
-    return templates_digest([HEAD_TEMPLATE], settings.MEDIA_URL, settings.STORAGES["default"])
+# --- the image ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CardImage:
+    """A photo as a card or a product page shows it: variants and the box they fill."""
+
+    variants: list[dict]
+    width: int
+    height: int
+    placeholder_color: str
+    alt_text: str
+    # The storage name of the master: the fallback while no JPEG variant exists.
+    original: str
+
+    @classmethod
+    def from_json(cls, row: dict | str | None) -> CardImage | None:
+        """Return the image of the JSON object `card_rows_get` reads (None for none)."""
+        if not row:
+            return None
+        if isinstance(row, str):  # SQLite returns the JSON object as text
+            row = json.loads(row)
+        variants = row.get("variants") or []
+        if isinstance(variants, str):  # SQLite nests JSON columns as strings
+            variants = json.loads(variants)
+        return cls(variants=variants, width=row.get("width") or 0,
+                   height=row.get("height") or 0,
+                   placeholder_color=row.get("placeholder_color") or "#dddddd",
+                   alt_text=row.get("alt_text") or "", original=row.get("original") or "")
+
+    @classmethod
+    def from_model(cls, image: ProductImage) -> CardImage:
+        return cls(variants=list(image.variants or []), width=image.width or 0,
+                   height=image.height or 0,
+                   placeholder_color=image.placeholder_color or "#dddddd",
+                   alt_text=image.alt_text or "", original=image.original.name or "")
+
+
+@functools.lru_cache(maxsize=65536)
+def _url(name: str, media_url: str) -> str:
+    # Variant names carry their content hash, so a name's URL never changes;
+    # caching it saves a storage call per variant per card (12 per card).
+    # MEDIA_URL is part of the key so that a changed setting is never served stale.
+    return default_storage.url(name)
+
+
+def variant_url(name: str) -> str:
+    """Return the URL of a stored variant (or master) by its storage name."""
+    return _url(name, settings.MEDIA_URL)
+
+
+@dataclass(frozen=True)
+class ImageSources:
+    """What a <picture> (or an API client) needs to choose a variant."""
+
+    srcset: dict[str, str]  # per format present: "url 160w, url 320w"
+    src: str | None  # the narrowest JPEG at least FALLBACK_WIDTH wide (or the widest)
+    cap: int  # the widest width offered
+
+
+def image_sources(image: CardImage, *, max_width: int,
+                  fallback_width: int = FALLBACK_WIDTH) -> ImageSources:
+    """Return the srcsets and fallback of `image` up to `max_width`.
+
+    The narrowest variant that covers `max_width` bounds the srcset: the feed
+    never offers a phone a 960w picture for a 144px thumbnail, and data saver
+    lowers the cap further. At least the smallest variant is always offered,
+    even when it is wider than the cap.
+    """
+    cap = width_cap(image.variants, max_width)
+    srcset = {}
+    for fmt in ("avif", "webp", "jpeg"):
+        chosen = variants_upto(image.variants, fmt, cap)
+        if chosen:
+            srcset[fmt] = ", ".join(f"{variant_url(v['name'])} {v['width']}w" for v in chosen)
+    fallback = variant_nearest(image.variants, "jpeg", min(cap, fallback_width))
+    return ImageSources(srcset=srcset, src=None if fallback is None else variant_url(
+        fallback["name"]), cap=cap)
+
+
+# --- the row -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CardRow:
+    """What a card shows, as one row: the product's own fields and its first
+    photo as the JSON text the database produced (hashed as is for the caches,
+    parsed only when a card has to be rendered).
+
+    To show a new field on every card: add it here and to `_COLUMNS`, then to
+    the head template and `card_dict`; the digest covers it by itself.
+    """
+
+    pk: int
+    title: str
+    price_minor: int
+    compare_at_minor: int | None
+    currency: str
+    stock: int
+    image_json: str | None
+
+    def digest(self, *context: object) -> str:
+        """Return a key for what is derived from this row's content (not its
+        stock) in `context`: it changes whenever anything shown does."""
+        shown = tuple(getattr(self, name) for name in _DIGESTED)
+        digest = hashlib.blake2b(repr((shown, context)).encode(), digest_size=16)
+        # The photo's JSON (kilobytes) is hashed as it is, not through repr().
+        image = self.image_json
+        digest.update(b"\x00" if image is None else
+                      (image if isinstance(image, str) else repr(image)).encode())
+        return digest.hexdigest()
+
+    @property
+    def price(self) -> Decimal:
+        return minor_to_decimal(self.price_minor, self.currency)
+
+    @property
+    def compare_at_price(self) -> Decimal | None:
+        if self.compare_at_minor is None:
+            return None
+        return minor_to_decimal(self.compare_at_minor, self.currency)
+
+    @property
+    def discount_percent(self) -> int:
+        return discount_percent(self.price_minor, self.compare_at_minor)
+
+    @property
+    def in_stock(self) -> bool:
+        return self.stock > 0
+
+    def get_absolute_url(self) -> str:
+        return reverse("storefront:product", kwargs={"pk": self.pk})
+
+    def image(self) -> CardImage | None:
+        return CardImage.from_json(self.image_json)
+
+    @classmethod
+    def from_product(cls, product: Product) -> CardRow:
+        """Return the row of a product loaded with `image_list` (a product page)."""
+        images = product.image_list
+        first = images[0] if images else None
+        image_json = None if first is None else json.dumps(
+            dataclasses.asdict(CardImage.from_model(first)), sort_keys=True)
+        return cls(pk=product.pk, title=product.title, price_minor=product.price_minor,
+                   compare_at_minor=product.compare_at_minor, currency=product.currency,
+                   stock=product.stock, image_json=image_json)
+
+
+# Every field but stock (read fresh on each request) and the photo (hashed apart).
+_DIGESTED = tuple(f.name for f in dataclasses.fields(CardRow) if f.name not in
+                  ("stock", "image_json"))
+_COLUMNS = ("pk", "title", "price_minor", "compare_at_minor", "currency", "stock")
+
+
+def _first_image_text() -> Subquery:
+    first = (
+        ProductImage.objects.filter(product=OuterRef("pk"))
+        .order_by("position", "id")
+        .annotate(card=JSONObject(
+            variants="variants", width="width", height="height",
+            placeholder_color="placeholder_color", alt_text="alt_text", original="original",
+        ))
+        .values("card")[:1]
+    )
+    # TextField: Django hands JSON back undecoded (SQLite stores text; the
+    # PostgreSQL backend registers a text loader for jsonb) - nothing to parse
+    # on the path where the cache already has the card.
+    return Subquery(first, output_field=TextField())
+
+
+def _card_rows_queryset(product_ids: list[int]) -> QuerySet:
+    return (
+        Product.objects.published_among(product_ids)
+        .annotate(first_image=_first_image_text())
+        .values_list(*_COLUMNS, "first_image")
+    )
+
+
+_card_rows = CompiledQuery(lambda _shape, product_ids: _card_rows_queryset(product_ids))
+
+
+def card_rows_get(*, product_ids: list[int]) -> list[CardRow]:
+    """Return the published products with these ids as CardRows, in the given order.
+
+    ONE query of plain tuples (no joins, no model instances): the cheap read
+    behind every list of cards, whose output then usually comes from the
+    cache. Ids no longer published are dropped. Building and compiling this
+    queryset (a JSON subquery per row) took five times as long as running it,
+    so it is compiled once per number of ids (core/db.py).
+    """
+    ids = list(dict.fromkeys(int(pk) for pk in product_ids))
+    if not ids:
+        return []
+    if len(ids) > _STATEMENT_MAX_IDS:
+        rows = list(_card_rows_queryset(ids))
+    else:
+        rows = _card_rows.rows(alias=router.db_for_read(Product), product_ids=ids)
+    by_id = {row[0]: CardRow(*row) for row in rows}
+    return [by_id[pk] for pk in product_ids if pk in by_id]
+
+
+# --- the HTML card -----------------------------------------------------------------------
 
 
 def templates_digest(names: list[str], *extra: object) -> str:
@@ -65,6 +287,13 @@ def templates_digest(names: list[str], *extra: object) -> str:
     return hashlib.blake2b(sources.encode(), digest_size=8).hexdigest()
 
 
+@functools.cache
+def _release() -> str:
+    """Return a digest of what every card depends on besides its row: the
+    head template's source and where media is served from."""
+    return templates_digest([HEAD_TEMPLATE], settings.MEDIA_URL, settings.STORAGES["default"])
+
+
 def _key(row: CardRow, *, language: str, thumb_cap: int, thumb_sizes: str,
          eager: bool) -> str:
     return row.digest(language, thumb_cap, thumb_sizes, eager, _release())
@@ -72,7 +301,7 @@ def _key(row: CardRow, *, language: str, thumb_cap: int, thumb_sizes: str,
 
 def _head_render(row: CardRow, *, thumb_cap: int, thumb_sizes: str, eager: bool) -> str:
     return render_to_string(HEAD_TEMPLATE, {
-        "p": row.product(),
+        "p": row,
         "img": row.image(),
         "eager": eager,
         "thumb_cap": thumb_cap,
@@ -145,3 +374,59 @@ def cards_render(*, request: HttpRequest, rows: Sequence[CardRow],
     return [mark_safe(heads[key] + tail.render(row, reasons.get(row.pk, ("", ""))))  # noqa: S308
             for row, key in zip(rows, keys, strict=True)]
 
+
+# --- the API card ------------------------------------------------------------------------
+
+
+def card_image_dict(image: CardImage | None) -> dict | None:
+    """Return an API card's image: box size, colour, a JPEG src and a srcset per format."""
+    if image is None:
+        return None
+    sources = image_sources(image, max_width=CARD_MAX_WIDTH)
+    return {"width": image.width, "height": image.height, "color": image.placeholder_color,
+            "src": sources.src, "srcset": sources.srcset}
+
+
+def card_dict(row: CardRow) -> dict:
+    """Return every API card field of `row` as plain data.
+
+    Written by hand rather than through DRF's field machinery: a feed page is
+    20 cards, and DRF's per-field to_representation made serialising them
+    cost more than the queries behind them. storefront.api.serializers
+    documents the shape for the schema (and the tests hold the two equal).
+    """
+    discount = row.discount_percent
+    return {
+        "id": row.pk,
+        "title": row.title,
+        "price": str(row.price),
+        "compare_at_price": str(row.compare_at_price) if discount else None,
+        "currency": row.currency,
+        "discount_percent": discount,
+        "in_stock": row.in_stock,
+        # Every order in this shop is cash on delivery (DESIGN.md); the flag is
+        # here so clients need no change when other payment methods arrive.
+        "cod": True,
+        "image": card_image_dict(row.image()),
+    }
+
+
+def card_dicts(rows: Sequence[CardRow]) -> list[dict]:
+    """Return card_dict() of each row, in order, from the cache where it has them.
+
+    `in_stock` is the row's (read on this request), never the cached one.
+    """
+    context = ("api-card", CARD_DICT_VERSION, settings.MEDIA_URL,
+               repr(settings.STORAGES["default"]))
+    keys = [row.digest(*context) for row in rows]
+    cached = _dicts.get_many(keys) if keys else {}
+    missing = {}
+    cards = []
+    for row, key in zip(rows, keys, strict=True):
+        data = cached.get(key)
+        if data is None:
+            data = missing[key] = card_dict(row)
+        # A new dict: the cached one is shared and must stay as it is.
+        cards.append({**data, "in_stock": row.in_stock})
+    _dicts.set_many(missing)
+    return cards

@@ -14,12 +14,13 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import translation
-from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from catalog.search import products_search
+from core.pagination import InvalidCursor
+from personalization.middleware import request_shopper
 from personalization.models import AgeBand, Gender
 from personalization.selectors import (
     feed_page_get,
@@ -29,7 +30,7 @@ from personalization.selectors import (
 from personalization.services import event_record, feed_impressions_record, shopper_profile_update
 
 from . import selectors, services
-from .cards import cards_render
+from .cards import CardImage, CardRow, card_rows_get, cards_render
 from .forms import (
     DataSaverForm,
     FeedQueryForm,
@@ -58,19 +59,6 @@ SAVE_DATA_COOKIE = "save_data"
 ONE_YEAR = 365 * 24 * 3600
 
 
-def _shopper(request: HttpRequest):
-    """Return the request's shopper profile itself, resolved from the lazy proxy.
-
-    Selectors may inspect the model (type(shopper)._meta); a SimpleLazyObject
-    proxies attributes but not its type, so they get the real instance.
-    """
-    shopper = getattr(request, "shopper", None)
-    if isinstance(shopper, SimpleLazyObject):
-        shopper.pk  # noqa: B018 - resolves the profile (one query, or a new row)
-        shopper = shopper._wrapped
-    return shopper
-
-
 def _save_data(request: HttpRequest) -> bool:
     return bool(getattr(request, "save_data", False))
 
@@ -79,7 +67,7 @@ def _thumb_cap(request: HttpRequest) -> int:
     return THUMB_MAX_WIDTH_SAVE_DATA if _save_data(request) else THUMB_MAX_WIDTH
 
 
-def _cards(request: HttpRequest, rows: list[selectors.CardRow],
+def _cards(request: HttpRequest, rows: list[CardRow],
            reasons: dict[int, tuple[str, str]] | None = None, *, first_eager: bool,
            event_context: str, return_to: str) -> list[SafeString]:
     return cards_render(
@@ -104,12 +92,12 @@ def feed(request: HttpRequest) -> HttpResponse:
         return _bad_request(request, form)
     cursor = form.cleaned_data["cursor"] or None
     fragment = form.cleaned_data["fragment"]
-    shopper = _shopper(request)
+    shopper = request_shopper(request)
     page_size = SAVE_DATA_PAGE_SIZE if _save_data(request) else FEED_PAGE_SIZE
     # A forged or expired cursor restarts the feed at the top (the selector's
     # contract): a shared or bookmarked link never ends on an error page.
     page = feed_page_get(shopper=shopper, cursor=cursor, page_size=page_size,
-                         rows_get=selectors.card_rows_get)
+                         rows_get=card_rows_get)
     reasons = {item.product_id: (str(item.reason), item.reason_arg) for item in page.items}
     rows = page.rows
     feed_impressions_record(shopper=shopper, product_ids=[row.pk for row in rows])
@@ -140,15 +128,15 @@ def feed(request: HttpRequest) -> HttpResponse:
 def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     product = selectors.product_detail_get(pk=pk)
     similar_ids = similar_products_get(product_id=product.pk, limit=SIMILAR_LIMIT)
-    similar = selectors.card_rows_get(product_ids=similar_ids)
-    code = services.referral_code_get(shopper=_shopper(request))
+    similar = card_rows_get(product_ids=similar_ids)
+    code = services.referral_code_get(shopper=request_shopper(request))
     share_url = request.build_absolute_uri(product.get_absolute_url())
     if code:
         share_url += "?" + urlencode({"ref": code})
     photo_cap = PHOTO_MAX_WIDTH_SAVE_DATA if _save_data(request) else PHOTO_MAX_WIDTH
     return render(request, "storefront/product_detail.html", {
         "product": product,
-        "images": product.image_list,
+        "images": [CardImage.from_model(image) for image in product.image_list],
         "photo_cap": photo_cap,
         "photo_sizes": PHOTO_SIZES,
         "cards": _cards(request, similar, first_eager=False, event_context="product",
@@ -167,17 +155,17 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
     if not form.is_valid():
         return _bad_request(request, form)
     cursor = form.cleaned_data["cursor"] or None
-    shopper = _shopper(request)
+    shopper = request_shopper(request)
     page_size = SAVE_DATA_PAGE_SIZE if _save_data(request) else FEED_PAGE_SIZE
     try:
         ids, next_cursor = selectors.category_page_get(
             category=category, region=getattr(shopper, "region", None), cursor=cursor,
             page_size=page_size,
         )
-    except selectors.InvalidCursor:
+    except InvalidCursor:
         form.add_error("cursor", _("This link has expired. Start again from the top."))
         return _bad_request(request, form)
-    rows = selectors.card_rows_get(product_ids=ids)
+    rows = card_rows_get(product_ids=ids)
     context = {
         "category": category,
         "cards": _cards(request, rows, first_eager=not cursor, event_context="category",
@@ -199,15 +187,15 @@ def search(request: HttpRequest) -> HttpResponse:
     query, page = form.cleaned_data["q"], form.cleaned_data["page"]
     page_size = SAVE_DATA_PAGE_SIZE if _save_data(request) else FEED_PAGE_SIZE
     result = products_search(query=query, page=page, page_size=page_size)
-    rows = selectors.card_rows_get(product_ids=result.product_ids)
-    suggestions: list[selectors.CardRow] = []
+    rows = card_rows_get(product_ids=result.product_ids)
+    suggestions: list[CardRow] = []
     if not rows and page == 1:
         # Nothing found is a dead end on a slow network: offer what sells nearby.
-        shopper = _shopper(request)
+        shopper = request_shopper(request)
         popular = popular_products_get(
             region=getattr(shopper, "region", None), limit=EMPTY_SUGGESTIONS
         )
-        suggestions = selectors.card_rows_get(product_ids=popular)
+        suggestions = card_rows_get(product_ids=popular)
     context = {
         "form": form,
         "query": query,
@@ -235,7 +223,7 @@ def _welcome_form(request: HttpRequest, data=None) -> WelcomeForm:
 
 
 def _welcome_initial(request: HttpRequest) -> dict:
-    shopper = _shopper(request)
+    shopper = request_shopper(request)
     if shopper is None:
         return {}
     return {
@@ -272,7 +260,7 @@ def welcome(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             shopper_profile_update(
-                shopper=_shopper(request),
+                shopper=request_shopper(request),
                 region_code=data["region"].code if data["region"] else None,
                 age_band=data["age_band"] or None,
                 gender=data["gender"] or None,
@@ -298,7 +286,7 @@ def hide(request: HttpRequest) -> HttpResponse:
         form.add_error("product", _("This item is no longer for sale."))
     if not form.is_valid():
         return _bad_request(request, form)
-    event_record(shopper=_shopper(request), product_id=form.cleaned_data["product"],
+    event_record(shopper=request_shopper(request), product_id=form.cleaned_data["product"],
                  type="hide", context="feed")
     if request.headers.get("X-Requested-With") == "fetch":
         return HttpResponse(status=204)
@@ -312,7 +300,7 @@ def language_set(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _bad_request(request, form)
     language = form.cleaned_data["language"]
-    shopper_profile_update(shopper=_shopper(request), language=language)
+    shopper_profile_update(shopper=request_shopper(request), language=language)
     response = HttpResponseRedirect(safe_next(request, form.cleaned_data["next"]))
     _set_language_cookie(response, request, language)
     return response

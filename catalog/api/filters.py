@@ -16,6 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from catalog.models import Category, Product, Region, Seller
 from catalog.money import decimal_to_minor
+from catalog.search import products_search, search_terms
 
 # The full-text search answers ids by relevance; the list then filters and
 # orders them like any other list. Capping the candidates keeps a one-letter
@@ -128,8 +129,6 @@ class ProductFilter(django_filters.FilterSet):
         return queryset.filter(stock__gt=0) if value else queryset.filter(stock__lte=0)
 
     def filter_q(self, queryset, name, value: str):
-        from catalog.search import products_search, search_terms
-
         if not search_terms(value):
             return queryset.none()
         result = products_search(query=value, page=1, page_size=SEARCH_MAX_CANDIDATES)

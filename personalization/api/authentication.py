@@ -26,29 +26,16 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
-from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 
 from personalization.conf import get_config
+from personalization.middleware import request_shopper
+from personalization.services import shopper_from_token
 
 TOKEN_SCHEME = "Shopper"  # noqa: S105 (an auth scheme name, not a secret)
-
-
-def _resolved(shopper):
-    """Return the real profile behind the middleware's SimpleLazyObject.
-
-    Services and selectors compare classes and read `_meta`, which a lazy
-    proxy does not pass through; resolving here costs nothing extra (the view
-    needs the shopper anyway).
-    """
-    if isinstance(shopper, LazyObject):
-        if shopper._wrapped is empty:
-            shopper._setup()
-        return shopper._wrapped
-    return shopper
 
 
 def _has_token_header(request) -> bool:
@@ -63,16 +50,14 @@ class ShopperTokenAuthentication(BaseAuthentication):
         if not _has_token_header(request):
             return None
         django_request = request._request
-        shopper = getattr(django_request, "shopper", None)
+        shopper = request_shopper(django_request)
         if shopper is None:
             # Only without ShopperMiddleware (it answers bad tokens itself).
-            from personalization.services import shopper_from_token
-
             _scheme, _sep, token = request.META["HTTP_AUTHORIZATION"].partition(" ")
             shopper = shopper_from_token(token.strip())
             if shopper is None:
                 raise exceptions.AuthenticationFailed(_("Invalid or revoked shopper token."))
-        return (django_request.user, _resolved(shopper))
+        return (django_request.user, shopper)
 
     def authenticate_header(self, request) -> str:
         # Makes DRF answer 401 (not 403) to unauthenticated calls, as it should.
@@ -134,7 +119,7 @@ class ShopperCookieAuthentication(SessionAuthentication):
                 )
         else:
             self.enforce_csrf(request)
-        return (user, _resolved(django_request.shopper))
+        return (user, request_shopper(django_request))
 
     def authenticate_header(self, request) -> None:
         # The token scheme (listed first) names the challenge.

@@ -8,38 +8,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.api.serializers import ProductCardSerializer, card_data
 from personalization.conf import DEFAULTS
 from personalization.models import AgeBand, EventContext, Gender, ShopperProfile
 from personalization.services import CLIENT_EVENT_TYPES
-
-
-class FeedItemSerializer(ProductCardSerializer):
-    """A feed card: the product card plus why it is in the feed."""
-
-    reason = serializers.CharField(
-        source="feed_reason",
-        help_text="Why it is shown: popular_region, popular, new, because_viewed, for_you, "
-                  "trending.",
-    )
-    reason_arg = serializers.CharField(
-        source="feed_reason_arg",
-        help_text="The region name (popular_region) or product title (because_viewed); "
-                  "else ''.",
-    )
-
-    class Meta(ProductCardSerializer.Meta):
-        fields = [*ProductCardSerializer.Meta.fields, "reason", "reason_arg"]
-
-    def extra_data(self, product) -> dict:
-        return {**card_data(product), "reason": product.feed_reason,
-                "reason_arg": product.feed_reason_arg}
-
-
-class FeedPageSerializer(serializers.Serializer):
-    next_cursor = serializers.CharField(allow_null=True,
-                                        help_text="Pass as `cursor`; null on the last page.")
-    results = FeedItemSerializer(many=True)
 
 
 class ShopperProfileSerializer(serializers.ModelSerializer):

@@ -5,7 +5,6 @@ from . import views
 app_name = "personalization-api"
 
 urlpatterns = [
-    path("feed/", views.FeedApi.as_view(), name="feed"),
     path("shoppers/", views.ShopperCreateApi.as_view(), name="shopper-create"),
     path("shoppers/me/", views.ShopperMeApi.as_view(), name="shopper-me"),
     path("shoppers/me/export/", views.ShopperExportApi.as_view(), name="shopper-export"),

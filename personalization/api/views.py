@@ -1,4 +1,4 @@
-"""Shopper API: the ranked feed, the shopper's own profile, and event batches.
+"""Shopper API: the shopper's own profile and event batches (the feed: storefront/api/).
 
 Every view here acts on `request.auth`, the shopper the credentials name, and
 never takes a shopper id from the URL or the body: a token can only ever reach
@@ -7,12 +7,10 @@ its own profile and events.
 
 from __future__ import annotations
 
-import json
-
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import JSONParser
@@ -20,12 +18,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog.api.serializers import card_data_from_rows
-from catalog.api.views import reject_unknown_params
 from core.api import caching
-from core.api.errors import NOT_MODIFIED, error_responses
-from core.api.fields import FIELDS_PARAM, fields_parameter, sparse_fields_parse
-from core.api.pagination import CURSOR_PARAM, LIMIT_PARAM
+from core.api.errors import error_responses
 from core.api.parsers import PlainTextJSONParser
 from core.api.permissions import HasShopper
 from core.api.throttling import IpWriteThrottle, ShopperCreateThrottle, ShopperWriteThrottle
@@ -34,7 +28,6 @@ from personalization.api.authentication import (
     ShopperTokenAuthentication,
 )
 from personalization.conf import get_config
-from personalization.selectors import feed_page_get
 from personalization.services import (
     events_record_batch,
     shopper_create_anonymous,
@@ -42,23 +35,18 @@ from personalization.services import (
     shopper_export,
     shopper_profile_update,
 )
-from storefront.selectors import card_rows_get
 
 from .serializers import (
     EventBatchResultSerializer,
     EventBatchSerializer,
-    FeedItemSerializer,
-    FeedPageSerializer,
     ShopperCreatedSerializer,
     ShopperExportSerializer,
     ShopperProfileSerializer,
     ShopperProfileUpdateSerializer,
 )
 
-FEED_PAGE_SIZE = 20
 # Product keys are 64-bit; a larger number would overflow the database query.
 MAX_PRODUCT_ID = 2**63 - 1
-FEED_MAX_PAGE_SIZE = 50
 
 
 class ShopperApi(caching.CachePolicyMixin, APIView):
@@ -69,71 +57,6 @@ class ShopperApi(caching.CachePolicyMixin, APIView):
     throttle_classes = (ShopperWriteThrottle, IpWriteThrottle)
     cache_control = caching.PRIVATE_NO_STORE
     vary = caching.PER_CALLER_VARY
-
-
-def _feed_limit(request) -> int:
-    raw = request.query_params.get(LIMIT_PARAM)
-    if raw is None:
-        return FEED_PAGE_SIZE
-    if not raw.isdigit() or not 1 <= int(raw) <= FEED_MAX_PAGE_SIZE:
-        raise ValidationError({LIMIT_PARAM: [_("Enter a whole number from 1 to %(max)d.")
-                                             % {"max": FEED_MAX_PAGE_SIZE}]})
-    return int(raw)
-
-
-FEED_ITEM_FIELDS = tuple(FeedItemSerializer.Meta.fields)
-
-
-class FeedApi(ShopperApi):
-    """Return a page of the caller's ranked feed (the pages' ranking and snapshot)."""
-
-    # Anyone may read a feed; without credentials it is the unpersonalised one
-    # and no profile row is created.
-    permission_classes = (AllowAny,)
-    # Per shopper, but not secret: the shopper's own browser may keep it and
-    # revalidate with If-None-Match (later pages of one snapshot do not change).
-    cache_control = caching.PRIVATE_REVALIDATE
-
-    def etag_source(self, response) -> bytes:
-        # The signed next_cursor carries its signing time, so two identical
-        # pages a second apart would never share an ETag. A client keeping its
-        # cached body keeps a cursor to the same snapshot position, so the
-        # items and whether more follow are what identify the page.
-        data = response.data
-        return json.dumps([data["results"], data["next_cursor"] is not None]).encode()
-
-    @extend_schema(
-        operation_id="feed_list",
-        summary="The caller's ranked feed, one page of compact cards with the reason for each.",
-        parameters=[
-            OpenApiParameter(CURSOR_PARAM, str, description="`next_cursor` of the previous "
-                             "page. An expired or foreign cursor starts again at page 1."),
-            OpenApiParameter(
-                LIMIT_PARAM, {"type": "integer", "minimum": 1, "maximum": FEED_MAX_PAGE_SIZE},
-                description=f"Items per page, 1 to {FEED_MAX_PAGE_SIZE} "
-                            f"(default {FEED_PAGE_SIZE}).",
-            ),
-            fields_parameter(FeedItemSerializer),
-        ],
-        responses={
-            200: FeedPageSerializer,
-            **NOT_MODIFIED,
-            **error_responses(400, 401),
-        },
-    )
-    def get(self, request):
-        reject_unknown_params(request, {CURSOR_PARAM, LIMIT_PARAM, FIELDS_PARAM})
-        fields = sparse_fields_parse(request, FeedItemSerializer)
-        page = feed_page_get(shopper=request.auth, cursor=request.query_params.get(CURSOR_PARAM),
-                             page_size=_feed_limit(request), rows_get=card_rows_get)
-        # Plain dicts, cached per card by content (catalog.api.serializers):
-        # FeedItemSerializer documents this shape and the tests hold the two equal.
-        names = [name for name in FEED_ITEM_FIELDS if fields is None or name in fields]
-        results = []
-        for item, card in zip(page.items, card_data_from_rows(page.rows), strict=True):
-            card = {**card, "reason": str(item.reason), "reason_arg": item.reason_arg}
-            results.append({name: card[name] for name in names})
-        return Response({"next_cursor": page.next_cursor, "results": results})
 
 
 class ShopperCreateApi(ShopperApi):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from catalog.models import Product
-from personalization.api.serializers import FeedItemSerializer
 from personalization.services import shopper_create_anonymous
+from storefront.api.serializers import FeedItemSerializer
 from tests.factories import ProductFactory, make_products
 
 from .conftest import add_card_image, assert_error

@@ -25,6 +25,7 @@ from catalog.services.images import (
     product_image_regenerate,
     product_image_update,
 )
+from storefront.cards import CardImage, image_sources
 from tests.catalog.test_product_services import real_concurrency, run_together  # noqa: F401
 from tests.factories import ProductFactory, ProductImageFactory, make_image_upload
 
@@ -267,7 +268,7 @@ def test_media_never_serves_non_images(client, settings):
 
 def test_srcset_lists_each_width_of_one_format_in_order():
     image = ProductImageFactory(upload=make_image_upload(width=500, height=400))
-    srcset = image.srcset("avif")
+    srcset = image_sources(CardImage.from_model(image), max_width=960).srcset["avif"]
     assert [entry.rsplit(" ", 1)[1] for entry in srcset.split(", ")] == ["160w", "320w", "480w"]
     assert all(url.endswith(".avif") for url in re.findall(r"(\S+) \d+w", srcset))
 
@@ -368,5 +369,7 @@ def test_variant_url_picks_the_narrowest_wide_enough_else_the_widest():
     assert image.variant_url("webp", 320) == "/media/products/v/aa/aa-320.webp"
     assert image.variant_url("webp", 960) == "/media/products/v/aa/aa-480.webp"
     assert image.variant_url("avif", 320) is None
-    assert image.srcset("webp", max_width=320) == (
+    card_image = CardImage(variants=image.variants, width=480, height=480,
+                           placeholder_color="#000000", alt_text="", original="")
+    assert image_sources(card_image, max_width=320).srcset["webp"] == (
         "/media/products/v/aa/aa-160.webp 160w, /media/products/v/aa/aa-320.webp 320w")

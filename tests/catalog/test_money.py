@@ -6,7 +6,7 @@ import pytest
 from django.utils import translation
 
 from catalog.money import format_money
-from storefront.templatetags.storefront_tags import reason_cue, reason_label
+from storefront.cues import reason_cue, reason_label
 
 
 @pytest.mark.parametrize(

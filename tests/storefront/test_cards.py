@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from catalog.models import Product
 from catalog.services.images import product_image_delete
 from core.db import _FALLBACK
-from storefront import cards, selectors
-from storefront.selectors import card_rows_get
+from storefront import cards
+from storefront.cards import card_rows_get
 from tests.factories import ProductImageFactory, make_image_upload, make_products
 from tests.storefront.conftest import card_ids
 
@@ -159,10 +159,10 @@ def test_card_rows_from_the_compiled_statement_equal_the_querysets(count):
     rows = card_rows_get(product_ids=ids)
     again = card_rows_get(product_ids=ids)
     # then they are what the ORM reads, in the order asked, archived dropped
-    expected = {row[0]: row for row in selectors._card_rows_queryset(ids)}
+    expected = {row[0]: row for row in cards._card_rows_queryset(ids)}
     assert rows == again
     assert not any(statement is _FALLBACK
-                   for statement in selectors._card_rows._statements().values())
+                   for statement in cards._card_rows._statements().values())
     assert [row.pk for row in rows] == [pk for pk in ids if pk in expected]
     for row in rows:
         assert tuple(getattr(row, f) for f in row.__slots__) == expected[row.pk]
