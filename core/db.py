@@ -1,16 +1,18 @@
-"""Hot-path reads compiled once and re-run with new values.
+"""A hot-path read compiled once and re-run with new values.
 
-Django builds and compiles a queryset on every call; for the few small reads
-behind every feed page and feed API call (the card rows with their first
-photo as a JSON subquery, the shopper's history, the shopper behind a token
-or cookie) that cost several times what running the SQL does. A
-`CompiledQuery` builds its queryset once per shape (database, number of ids,
-settings that change the SQL) with stand-in values, remembers where those
-land among the parameters, and afterwards only swaps in the real values and
-runs the SQL through Django's cursor, applying the converters Django would
-(and, for model querysets, building the instances as Django's ModelIterable
-does, select_related included). The ORM stays the one definition of each
-query: tests compare both paths on SQLite and PostgreSQL.
+Django builds and compiles a queryset on every call. For the card rows
+behind every list of cards (storefront/cards.py: a JSON subquery for the
+first photo per row) that cost five times what running the SQL does, so that
+one read is a `CompiledQuery`: its queryset is built once per shape
+(database, number of ids) with stand-in values, the positions of those among
+the parameters are remembered, and afterwards only the real values are
+swapped in and the SQL run through Django's cursor, applying the converters
+Django would. The ORM stays the one definition of the query: tests compare
+both paths on SQLite and PostgreSQL.
+
+Only values_list() rows: building model instances would mean re-implementing
+Django's ModelIterable on its private APIs, which is not worth the
+microseconds it saved on one-row lookups (those run through the ORM).
 
 Supported values: int, str, UUID, aware datetimes and lists of ints (a list's
 length is part of the shape). Each shape is compiled twice with two different
@@ -30,7 +32,7 @@ from typing import Any
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
-from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
+from django.db.models.query import ValuesListIterable
 
 # Inside a 32-bit column's range: Django leaves a comparison with an
 # out-of-range integer out of the SQL (5.0+).
@@ -81,7 +83,7 @@ def _adapt(connection, how: str, value: Any) -> Any:
 
 
 class CompiledQuery:
-    """A queryset (values_list() rows, or model instances), compiled once per shape."""
+    """A values_list() queryset, compiled once per shape."""
 
     def __init__(self, build: Callable[..., QuerySet]):
         """`build(shape, **values)` returns the queryset."""
@@ -100,11 +102,8 @@ class CompiledQuery:
         stand = _Stand(variant)
         stand_ins = {name: stand(value) for name, value in values.items()}
         queryset = self.build(shape, **stand_ins)
-        if queryset._iterable_class not in (ValuesListIterable, ModelIterable):
-            raise TypeError("build a model or values_list() queryset (not flat, not named)")
-        if queryset._prefetch_related_lookups or (
-                queryset.query.annotation_select and queryset._iterable_class is ModelIterable):
-            raise TypeError("prefetch_related and annotations on instances are not supported")
+        if queryset._iterable_class is not ValuesListIterable:
+            raise TypeError("build a values_list() queryset (not flat, not named)")
         compiler = queryset.query.get_compiler(using=alias)
         try:
             sql, params = compiler.as_sql()
@@ -120,17 +119,17 @@ class CompiledQuery:
                     return None
                 index, how = found[0]
                 slots.append((index, name, item_index if isinstance(value, list) else None, how))
-        return sql, list(params), slots, compiler, queryset._iterable_class
+        return sql, list(params), slots, compiler
 
     def _compile(self, alias: str, shape: Hashable, values: dict[str, Any]):
         first = self._compile_one(alias, shape, values, 0)
         second = self._compile_one(alias, shape, values, 1)
         if first is None or second is None or first[0] != second[0] or first[2] != second[2]:
             return _FALLBACK
-        sql, params, slots, compiler, iterable = first
+        sql, params, slots, compiler = first
         expressions = [column for column, _sql, _alias in compiler.select]
         converters = sorted(compiler.get_converters(expressions).items())
-        return sql, params, slots, converters, compiler, iterable
+        return sql, params, slots, converters
 
     def _statement(self, alias: str, shape: Hashable, values: dict[str, Any]):
         key = (alias, shape, tuple(
@@ -144,7 +143,7 @@ class CompiledQuery:
         return statement
 
     def _execute(self, alias: str, statement, values: dict[str, Any]) -> list[tuple]:
-        sql, template, slots, converters, _compiler, _iterable = statement
+        sql, template, slots, converters = statement
         connection = connections[alias]
         params = list(template)
         for index, name, item, how in slots:
@@ -169,31 +168,10 @@ class CompiledQuery:
             converted.append(tuple(row))
         return converted
 
-    def rows(self, *, alias: str, shape: Hashable = (), **values: Any) -> list:
-        """Return what the queryset for these values returns: tuples for a
-        values_list(), model instances for a model queryset. `shape` names
-        whatever else the built query depends on (a setting, a limit)."""
+    def rows(self, *, alias: str, shape: Hashable = (), **values: Any) -> list[tuple]:
+        """Return what the values_list() queryset for these values returns. `shape`
+        names whatever else the built query depends on (a setting, a limit)."""
         statement = self._statement(alias, shape, values)
         if statement is _FALLBACK:
             return list(self.build(shape, **values).using(alias))
-        rows = self._execute(alias, statement, values)
-        if statement[5] is ValuesListIterable:
-            return rows
-        return self._instances(alias, statement[4], rows)
-
-    @staticmethod
-    def _instances(alias: str, compiler, rows: list[tuple]) -> list:
-        # What django.db.models.query.ModelIterable does with a compiler's rows.
-        klass_info, select = compiler.klass_info, compiler.select
-        model = klass_info["model"]
-        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-        names = [column[0].target.attname for column in select[start:end]]
-        populators = get_related_populators(klass_info, select, alias)
-        objects = []
-        for row in rows:
-            obj = model.from_db(alias, names, row[start:end])
-            for populator in populators:
-                populator.populate(row, obj)
-            objects.append(obj)
-        return objects
-
+        return self._execute(alias, statement, values)

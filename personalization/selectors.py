@@ -209,7 +209,8 @@ def _history_queryset(*, shopper_id: int, as_of: datetime, since: datetime,
     )
 
 
-# Read on every feed page and API call: compiled once (core/db.py).
+# Read on every feed page and API call (a list of rows, not one): compiled
+# once per limit (core/db.py); through the ORM it cost 1.5 ms of CPU a call.
 _history = CompiledQuery(lambda limit, **values: _history_queryset(limit=limit, **values))
 
 

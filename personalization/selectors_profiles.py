@@ -6,11 +6,7 @@ import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from django.db import router
-
-from core.db import CompiledQuery
-
-from .models import Event, EventType, ShopperProfile
+from .models import ShopperProfile
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -25,21 +21,12 @@ def parse_public_id(value: object) -> uuid.UUID | None:
         return None
 
 
-# Every page reads this (the `sid` cookie): compiled once (core/db.py).
-_profile_by_public_id = CompiledQuery(
-    lambda _shape, public_id: ShopperProfile.objects.select_related("region")
-    .filter(public_id=public_id).order_by("pk")[:1]
-)
-
-
 def shopper_get(*, public_id: uuid.UUID | str) -> ShopperProfile | None:
     """Return the profile with this public id, or None (also for a malformed id)."""
     parsed = parse_public_id(public_id)
     if parsed is None:
         return None
-    rows = _profile_by_public_id.rows(alias=router.db_for_read(ShopperProfile),
-                                      public_id=parsed)
-    return rows[0] if rows else None
+    return ShopperProfile.objects.select_related("region").filter(public_id=parsed).first()
 
 
 def shopper_get_for_user(*, user: AbstractBaseUser | AnonymousUser) -> ShopperProfile | None:
@@ -70,28 +57,3 @@ def shoppers_by_ref(*, refs: Iterable[str]) -> dict[str, ShopperProfile]:
         ):
             found[uuids[profile.public_id]] = profile
     return found
-
-
-def shopper_hidden_product_ids(*, shopper: ShopperProfile) -> set[int]:
-    """Return the products this shopper marked "not interested"."""
-    return set(
-        Event.objects.filter(shopper=shopper, type=EventType.HIDE)
-        .values_list("product_id", flat=True)
-    )
-
-
-def shopper_recent_product_ids(
-    *, shopper: ShopperProfile, types: Iterable[str], limit: int
-) -> list[int]:
-    """Return up to `limit` distinct products of the shopper's latest events of `types`."""
-    product_ids: dict[int, None] = {}
-    rows = (
-        Event.objects.filter(shopper=shopper, type__in=list(types))
-        .order_by("-created_at", "-pk")
-        .values_list("product_id", flat=True)[: limit * 5]
-    )
-    for product_id in rows:
-        product_ids.setdefault(product_id)
-        if len(product_ids) == limit:
-            break
-    return list(product_ids)

@@ -16,14 +16,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import router, transaction
+from django.db import transaction
 from django.db.models.functions import TruncDay
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from catalog.models import Product, Region
-from core.db import CompiledQuery
 
 from . import privacy
 from .conf import get_config
@@ -93,22 +92,14 @@ def shopper_create_anonymous(*, user: AbstractBaseUser | None = None
     return shopper, shopper_token_create(shopper=shopper)
 
 
-# Every API call reads this: compiled once (core/db.py).
-_token_with_shopper = CompiledQuery(
-    lambda _shape, key_hash: ShopperToken.objects.select_related("shopper")
-    .filter(key_hash=key_hash).order_by("pk")[:1]
-)
-
-
 def shopper_from_token(token: str) -> ShopperProfile | None:
     """Return the profile this raw token belongs to, or None; note its use hourly at most."""
     if not token or len(token) > _TOKEN_MAX_LENGTH:
         return None
-    rows = _token_with_shopper.rows(alias=router.db_for_read(ShopperToken),
-                                    key_hash=_hash_token(token))
-    if not rows:
+    row = (ShopperToken.objects.select_related("shopper")
+           .filter(key_hash=_hash_token(token)).first())
+    if row is None:
         return None
-    row = rows[0]
     now = timezone.now()
     resolution = timedelta(seconds=get_config()["LAST_SEEN_RESOLUTION_SECONDS"])
     if row.last_used_at is None or now - row.last_used_at >= resolution:

@@ -1,38 +1,58 @@
 """The feed page's shell, rendered once per variant and filled per request.
 
-After the cards became cached fragments (storefront/cards.py), rendering the rest
-of the feed page through the template engine (head, icon sprite, header,
+After the cards became cached fragments (storefront/cards.py), rendering the
+rest of the feed page through the template engine (head, icon sprite, header,
 footer forms: some seventy variables, eighteen translations, eight URL
 reversals) was a quarter of the page's CPU, and almost none of it changes
 between requests. So the page is rendered once per variant (language, data
 saver, welcome banner, first page, whether there is a next page) with
-unmistakable markers where the per-request values go, kept in this process's
-memory for a minute (category chips are cached for five), and each request
-replaces the markers with its own values: the CSP nonce, the CSRF token, its
-own path for the footer forms' `next`, the next page's URL and the cards.
-Every replacement is HTML-escaped as the template would have escaped it (the
-cards are already HTML).
+markers where the per-request values go, kept in this process's memory for
+a minute, and each request replaces the markers with its own values: the CSP
+nonce, the CSRF token, its own path for the footer forms' `next`, the next
+page's URL and the cards.
+
+A shell is shared by every shopper who asks for that variant, so nothing of
+the request that rendered it may end up in it:
+- the templates see an allow-list, not the request: `request` is a stand-in
+  with only `csp_nonce` and `get_full_path` (both markers), and the context
+  holds only `SHELL_CONTEXT` from the storefront's context processor. No
+  other context processor runs, so `user`, `perms` or `messages` are simply
+  absent (empty in the template) instead of the first shopper's; a later
+  editor who adds one to base.html sees it render empty on the feed and in
+  tests/storefront/test_shell.py, not leak.
+- the markers carry a random part drawn when the process starts, so no
+  listing title or category name can contain one, and all of them are
+  replaced in ONE pass: a value put in (a path holding a marker's text, the
+  cards) is never scanned again.
+Every value is HTML-escaped as the template would have escaped it (the cards
+are already HTML).
 """
 
 from __future__ import annotations
 
 import functools
+import re
+import secrets
 import threading
 import time
 from collections.abc import Sequence
 
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
-from django.template.loader import render_to_string
+from django.template.loader import get_template
 from django.utils.html import conditional_escape, escape
 from django.utils.translation import get_language
 
 from .cards import templates_digest
+from .context_processors import storefront as storefront_context
 
-# ASCII letters and underscores only: escaping leaves them as they are.
-_MARK = "__feed_shell_{}_4f1c9a__"
+# ASCII letters, digits and underscores only: escaping leaves them as they are.
+_MARK = "__feed_shell_{}_" + secrets.token_hex(8) + "__"
 NONCE, CSRF, PATH, NEXT, CARDS = (_MARK.format(name) for name in
                                   ("nonce", "csrf", "path", "next", "cards"))
+_MARKERS = re.compile("|".join(map(re.escape, (NONCE, CSRF, PATH, NEXT, CARDS))))
+# What the shell's templates may read from the storefront's context processor.
+SHELL_CONTEXT = ("save_data", "nav_categories")
 SHELL_SECONDS = 60
 _TEMPLATES = ("base.html", "storefront/feed.html", "storefront/_feed_list.html",
               "storefront/_critical.css")
@@ -42,17 +62,13 @@ _lock = threading.Lock()
 
 
 class _ShellRequest:
-    """What the templates read of `request`, with markers for per-request values."""
+    """All the shell's templates may read of `request`: markers for per-request values."""
 
-    def __init__(self, request: HttpRequest):
-        self._request = request
-        self.csp_nonce = NONCE
+    __slots__ = ()
+    csp_nonce = NONCE
 
     def get_full_path(self) -> str:
         return PATH
-
-    def __getattr__(self, name):
-        return getattr(self._request, name)
 
 
 @functools.cache
@@ -65,10 +81,13 @@ def _shell(request: HttpRequest, *, key: tuple, context: dict) -> str:
     found = _shells.get(key)
     if found is not None and found[0] > now:
         return found[1]
-    shell_context = {**context, "request": _ShellRequest(request), "csrf_token": CSRF,
+    shared = storefront_context(request)
+    shell_context = {**{name: shared[name] for name in SHELL_CONTEXT}, **context,
+                     "request": _ShellRequest(), "csrf_token": CSRF,
                      "cards": [CARDS] if context["cards"] else [],
                      "next_url": NEXT if context["next_url"] else ""}
-    html = render_to_string("storefront/feed.html", shell_context, request)
+    # No request: no context processor runs with the real one (see above).
+    html = get_template("storefront/feed.html").render(shell_context)
     with _lock:
         if len(_shells) > 256:
             _shells.clear()
@@ -92,9 +111,7 @@ def feed_page_render(request: HttpRequest, *, cards: Sequence[str], next_url: st
         # The list template writes "{{ card }}\n" per card (escaped unless safe).
         CARDS: "\n".join(conditional_escape(card) for card in cards),
     }
-    for marker, value in values.items():
-        shell = shell.replace(marker, value)
-    return shell
+    return _MARKERS.sub(lambda match: values[match.group(0)], shell)
 
 
 def forget_shells() -> None:

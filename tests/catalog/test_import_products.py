@@ -14,7 +14,6 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog.demo import PhotoSpec, draw_photo
 from catalog.importers import import_products
-from catalog.management.commands.import_dataset import _importer
 from catalog.models import Product, ProductImage, Region, Seller
 from core.datasets import DatasetError
 from tests.factories import CategoryFactory, ProductFactory, RegionFactory, SellerFactory
@@ -234,11 +233,6 @@ def test_a_file_that_is_not_utf8_is_refused_with_its_line(tmp_path, vocabulary):
 def test_missing_file_is_a_command_error(tmp_path):
     with pytest.raises(CommandError, match="cannot open"):
         call_command("import_dataset", products=str(tmp_path / "nope.csv"))
-
-
-def test_an_importer_that_is_not_there_yet_is_a_command_error():
-    with pytest.raises(CommandError, match="not available yet"):
-        _importer("catalog.no_such_importers", "import_shoppers")
 
 
 def test_nothing_to_import_is_a_command_error():

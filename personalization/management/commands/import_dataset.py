@@ -1,38 +1,26 @@
 """`manage.py import_dataset`: load products, shoppers and events from CSV files.
 
-Each file is atomic: a file with any bad row is reported line by line and
+Here, in personalization, because it fills both layers: listings
+(catalog.importers) and shoppers with their events on top of them. Each file
+is atomic: a file with any bad row is reported line by line and
 nothing from it is written. Files are imported in dependency order (products,
 then shoppers, then events, which refer to both), whatever the order given.
 """
 
-import importlib
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from catalog.importers import import_products
 from core.datasets import DatasetError
+from personalization.importers import import_events, import_shoppers
 
-# (option, module, function), in the order they must run.
+# (option, importer), in the order they must run.
 IMPORTERS = (
-    ("products", "catalog.importers", "import_products"),
-    ("shoppers", "personalization.importers", "import_shoppers"),
-    ("events", "personalization.importers", "import_events"),
+    ("products", import_products),
+    ("shoppers", import_shoppers),
+    ("events", import_events),
 )
-
-
-def _importer(module_name: str, function_name: str):
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        # Only the module itself being absent means "not there yet"; a missing
-        # import inside it is a bug and must surface as one.
-        if exc.name != module_name:
-            raise
-        module = None
-    function = getattr(module, function_name, None)
-    if function is None:
-        raise CommandError(f"{module_name}.{function_name} is not available yet")
-    return function
 
 
 class Command(BaseCommand):
@@ -50,20 +38,20 @@ class Command(BaseCommand):
         parser.add_argument("--events", metavar="F", help="events CSV")
 
     def handle(self, *args, **options):
-        chosen = [(opt, mod, fn) for opt, mod, fn in IMPORTERS if options.get(opt)]
+        chosen = [(option, function) for option, function in IMPORTERS if options.get(option)]
         if not chosen:
             raise CommandError("nothing to import: give --products, --shoppers and/or --events")
-        # Check every file and importer before importing any, so a typo in the
-        # last argument does not leave the first file imported alone.
+        # Check every file before importing any, so a typo in the last
+        # argument does not leave the first file imported alone.
         plan = []
-        for option, module_name, function_name in chosen:
+        for option, function in chosen:
             path = options[option]
             try:
                 with open(path, "rb"):
                     pass
             except OSError as exc:
                 raise CommandError(f"--{option}: cannot open {path}: {exc.strerror}") from exc
-            plan.append((option, path, _importer(module_name, function_name)))
+            plan.append((option, path, function))
         for option, path, function in plan:
             started = time.monotonic()
             try:
