@@ -3,6 +3,7 @@ where they must not be (stock, CSRF token, the shopper's reason)."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -186,3 +187,29 @@ def test_card_rows_look_ids_up_by_primary_key_not_by_walking_the_catalogue():
     # 100,000 listings that walk was 10 ms against 0.4 ms for the lookups
     assert "product_status_created" not in plan, plan
     assert "INTEGER PRIMARY KEY" in plan, plan
+
+
+def test_page_and_api_render_the_same_row_type_and_every_shown_field_keys_both_caches(rf):
+    # given a card row as the one reader returns it, for the page and the API alike
+    product = make_products(1, price_minor=49900, compare_at_minor=59900)[0]
+    ProductImageFactory(product=product, upload=make_image_upload(seed=5))
+    row = card_rows_get(product_ids=[product.pk])[0]
+    assert isinstance(row, cards.CardRow)
+    # when a field of the row changes (as a new or edited field would)
+    changed = dataclasses.replace(row, title="A brand new title", price_minor=39900)
+    request = rf.get("/")
+    html = cards.cards_render(request=request, rows=[changed], first_eager=False,
+                              thumb_cap=480, thumb_sizes="10rem", event_context="category",
+                              return_to="/")[0]
+    api = cards.card_dicts([changed])[0]
+    # then both renderers show it from the same row
+    assert "A brand new title" in html and "₹399" in html
+    assert api["title"] == "A brand new title" and api["price"] == "399.00"
+    assert api["image"]["srcset"]["webp"].split(", ")[0] in html
+    # and every field but stock changes the digest both caches are keyed by
+    replacements = {"pk": row.pk + 1, "title": "x", "price_minor": 1, "compare_at_minor": 2,
+                    "currency": "AED", "image_json": None, "stock": row.stock + 5}
+    assert set(replacements) == {f.name for f in dataclasses.fields(cards.CardRow)}
+    for name, value in replacements.items():
+        other = dataclasses.replace(row, **{name: value})
+        assert (other.digest("ctx") == row.digest("ctx")) is (name == "stock"), name
