@@ -210,8 +210,8 @@ def main() -> None:
         f"- All JavaScript (app.js + the service worker), compressed: **{kb(js)}** "
         f"(budget 3 KB: {verdict(js <= 3 * 1024)}).",
         "- No render-blocking request (CSS inline, one deferred script) and no other origin: "
-        "both are also ordinary tests (`tests/shop/test_feed.py`, "
-        "`tests/shop/test_http_and_pwa.py`).",
+        "both are also ordinary tests (`tests/storefront/test_feed.py`, "
+        "`tests/storefront/test_http_and_pwa.py`).",
     ]
     write_section("## Storefront", "\n".join(lines) + "\n")
     sys.stdout.write("\n".join(lines) + "\n")
