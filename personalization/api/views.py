@@ -47,6 +47,7 @@ from .serializers import (
     FeedItemSerializer,
     FeedPageSerializer,
     ShopperCreatedSerializer,
+    ShopperErasureSerializer,
     ShopperExportSerializer,
     ShopperProfileSerializer,
     ShopperProfileUpdateSerializer,
@@ -187,12 +188,14 @@ class ShopperMeApi(ShopperApi):
 
     @extend_schema(
         operation_id="shoppers_me_destroy",
-        summary="Erase the shopper: profile and tokens deleted, events unlinked.",
-        responses={204: None, **error_responses(401, 403, 429)},
+        summary="Erase the shopper: profile and tokens deleted, events unlinked; "
+                "says what open orders keep until delivered and paid.",
+        responses={200: ShopperErasureSerializer, **error_responses(401, 403, 429)},
     )
     def delete(self, request):
-        shopper_erase(shopper=request.auth)
-        response = Response(status=status.HTTP_204_NO_CONTENT)
+        kept = shopper_erase(shopper=request.auth)
+        # 200 with a body, not 204: the shopper must be told what is kept and why.
+        response = Response({"erased": True, "kept": kept})
         # The cookie would name a profile that no longer exists.
         response.delete_cookie(get_config()["COOKIE_NAME"], samesite="Lax")
         return response
