@@ -45,7 +45,11 @@ django.setup()
 import requests  # noqa: E402
 
 from bench.sections import write_section  # noqa: E402
-from tests.reliability.hostile_files import hostile_files, oversized_files  # noqa: E402
+from tests.reliability.hostile_files import (  # noqa: E402
+    high_entropy_photos,
+    hostile_files,
+    oversized_files,
+)
 from tests.reliability.live_load import (  # noqa: E402
     KINDS,
     ReliabilityShop,
@@ -126,7 +130,26 @@ def uploads(tmp: Path) -> dict:
             "from catalog.models import ProductImage;"
             "print(ProductImage.objects.count())")).stdout.split()[-1]
         after = {p for p in media.rglob("*") if p.is_file()} if media.exists() else set()
+        # Honest but incompressible photos (noise, high ISO): each must be stored.
+        honest = high_entropy_photos()
+        stored, honest_errors = 0, []
+        for case in honest:
+            started = time.perf_counter()
+            response = session.post(change, data=form, headers={"Referer": change},
+                                    files={"images-0-original": (case.name, case.data,
+                                                                 case.content_type)},
+                                    allow_redirects=False, timeout=120)
+            durations.append(time.perf_counter() - started)
+            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+            if response.status_code >= 500:
+                server_errors.append(case.label)
+                honest_errors.append(case.label)
+            elif response.status_code == 302:
+                stored += 1
+            else:
+                honest_errors.append(case.label)
         return {"files": len(cases), "accepted": len(accepted), "accepted_labels": accepted,
+                "honest": len(honest), "honest_stored": stored, "honest_errors": honest_errors,
                 "server_errors": len(server_errors), "rows": int(rows),
                 "new_files": len(after - before), "statuses": statuses,
                 "median": statistics.median(durations), "max": max(durations),
@@ -260,7 +283,10 @@ def report(up: dict, loads: list[dict], crashes: list[dict], fuzzed: list[dict])
         "script/XXE/javascript: links, PSD/TIFF/EPS/PDF/GIF/BMP/HEIC/ICO/TGA/PPM/PCX/JPEG 2000/"
         "DDS renamed, animated GIF/PNG/WebP, pixel bombs up to 16M x 16M declared, truncated "
         "files, PNG bit flips, broken JPEG segments, hostile names (double extensions, "
-        "traversal, NUL bytes), zero-byte and oversized files. Answers: "
+        "traversal, NUL bytes), zero-byte and oversized files. Then "
+        f"{up['honest']} honest high-entropy photos (8-bit noise PNG and JPEG, high-ISO "
+        f"JPEG at 400x300, 1000x800, 2000x1500), which must be stored: {up['honest_stored']} "
+        f"stored. Answers over all {up['files'] + up['honest']} uploads: "
         + ", ".join(f"{n} x {s}" for s, n in sorted(up["statuses"].items())) + ".",
         "",
         f"### Lost writes under load ({CLIENTS} clients, {WORKERS} gunicorn sync workers, "
@@ -346,6 +372,7 @@ def main() -> int:
     write_section("## Reliability", section)
     log(section)
     failed = (up["accepted"] or up["server_errors"] or up["rows"] or up["new_files"]
+              or up["honest_errors"]
               or any(run["result"].server_errors or run["locked"]
                      or run["state"]["missing_events"] or run["state"]["missing_orders"]
                      for run in loads)
