@@ -114,7 +114,8 @@ def uploads(tmp: Path) -> dict:
         media = shop.tmp_dir / "media"
         before = {p for p in media.rglob("*") if p.is_file()} if media.exists() else set()
         durations, accepted, server_errors, statuses = [], [], [], {}
-        for case in cases:
+
+        def post(case):
             started = time.perf_counter()
             response = session.post(change, data=form, headers={"Referer": change},
                                     files={"images-0-original": (case.name, case.data,
@@ -122,6 +123,10 @@ def uploads(tmp: Path) -> dict:
                                     allow_redirects=False, timeout=120)
             durations.append(time.perf_counter() - started)
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+            return response
+
+        for case in cases:
+            response = post(case)
             if response.status_code >= 500:
                 server_errors.append(case.label)
             elif response.status_code != 200 or "errorlist" not in response.text:
@@ -134,13 +139,7 @@ def uploads(tmp: Path) -> dict:
         honest = high_entropy_photos()
         stored, honest_errors = 0, []
         for case in honest:
-            started = time.perf_counter()
-            response = session.post(change, data=form, headers={"Referer": change},
-                                    files={"images-0-original": (case.name, case.data,
-                                                                 case.content_type)},
-                                    allow_redirects=False, timeout=120)
-            durations.append(time.perf_counter() - started)
-            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+            response = post(case)
             if response.status_code >= 500:
                 server_errors.append(case.label)
                 honest_errors.append(case.label)
