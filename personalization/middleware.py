@@ -13,6 +13,8 @@ from django.utils.cache import patch_vary_headers
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
+from shop.api.errors import error_body
+
 from .conf import get_config
 from .models import ShopperProfile
 from .selectors_profiles import shopper_get, shopper_get_for_user
@@ -98,9 +100,11 @@ class ShopperMiddleware:
             if token_shopper is None:
                 # An app with a revoked token must learn it and re-register,
                 # not silently become a different, empty shopper.
-                response = JsonResponse({"detail": _("Invalid or revoked shopper token.")},
+                response = JsonResponse(error_body("authentication_failed",
+                                                   _("Invalid or revoked shopper token.")),
                                         status=401)
                 response["WWW-Authenticate"] = 'Shopper realm="api"'
+                response["Cache-Control"] = "no-store"
                 return response
         resolver = _Resolver(request, token_shopper)
         request.shopper = SimpleLazyObject(resolver)

@@ -93,6 +93,8 @@ MIDDLEWARE = [
     # the stored page together with the policy (and nonce) it arrived with.
     "csp.middleware.CSPMiddleware",
     "shop.security.PermissionsPolicyMiddleware",
+    # Body, URL and NUL-byte limits, before CSRF or a view reads the body (413/414/404/400).
+    "shop.request_limits.RequestLimitsMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.shopper (lazy); after auth because it links the profile to the user.
@@ -292,8 +294,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    # JSON only: no form or multipart parsing on an API that never takes files.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON only: no form or multipart parsing on an API that never takes files;
+    # bounded nesting and storable strings (shop/api/json_limits.py).
+    "DEFAULT_PARSER_CLASSES": ["shop.api.json_limits.JSONParser"],
     # One error shape for every 4xx (shop/api/errors.py).
     "EXCEPTION_HANDLER": "shop.api.errors.api_exception_handler",
     # Client IPs for throttling: REMOTE_ADDR, unless this many proxies in front

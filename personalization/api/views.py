@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -35,6 +34,7 @@ from shop.api import caching
 from shop.api.authentication import ShopperCookieAuthentication, ShopperTokenAuthentication
 from shop.api.errors import NOT_MODIFIED, error_responses
 from shop.api.fields import FIELDS_PARAM, fields_parameter, sparse_fields_parse
+from shop.api.json_limits import JSONParser
 from shop.api.pagination import CURSOR_PARAM, LIMIT_PARAM
 from shop.api.parsers import PlainTextJSONParser
 from shop.api.permissions import HasShopper
