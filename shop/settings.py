@@ -14,6 +14,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from shop.client_ip import parse_trusted_proxies
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SHOP_VAR_DIR", BASE_DIR / "var"))
 
@@ -101,7 +103,7 @@ MIDDLEWARE = [
     "personalization.middleware.ShopperMiddleware",
     # Data saver, profile language, private caching and stable ETags for pages.
     "shop.middleware.StorefrontMiddleware",
-    "shop.login_throttle.AdminLoginThrottleMiddleware",
+    "shop.login_guard.AdminLoginGuardMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -203,7 +205,15 @@ else:
             "LOCATION": "shop",
             "TIMEOUT": 300,
             "OPTIONS": {"MAX_ENTRIES": 20000},
-        }
+        },
+        # Rate-limit counters all gunicorn workers of this machine share
+        # (shop/throttle_cache.py); locmem would give each worker its own count.
+        "throttle": {
+            "BACKEND": "shop.throttle_cache.LockedFileCache",
+            "LOCATION": str(VAR_DIR / "throttle-cache"),
+            "TIMEOUT": 900,
+            "OPTIONS": {"MAX_ENTRIES": 50000},
+        },
     }
 
 SESSION_ENGINE = (
@@ -299,9 +309,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["shop.api.json_limits.JSONParser"],
     # One error shape for every 4xx (shop/api/errors.py).
     "EXCEPTION_HANDLER": "shop.api.errors.api_exception_handler",
-    # Client IPs for throttling: REMOTE_ADDR, unless this many proxies in front
-    # of gunicorn are trusted to append to X-Forwarded-For (0: never trust it).
-    "NUM_PROXIES": int(os.environ.get("SHOP_TRUSTED_PROXIES", "0")),
+    # Client IPs for throttling: shop/client_ip.py (SHOP_TRUSTED_PROXIES below).
     # Per window, counted atomically in the default cache (shop/api/throttling.py).
     # Per-IP limits are generous: mobile carriers put many phones behind one
     # address (carrier-grade NAT).
@@ -427,9 +435,20 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
     },
 }
-# Failed admin sign-ins allowed per account and per client IP within the window (seconds).
+# The reverse proxies (addresses or networks) whose X-Forwarded-For is believed,
+# for throttles, audit log and admin login alike (shop/client_ip.py). Empty: the
+# socket peer is the client (gunicorn serving clients directly, `make run`).
+SHOP_TRUSTED_PROXIES = parse_trusted_proxies(os.environ.get("SHOP_TRUSTED_PROXIES", ""))
+# Failed admin sign-ins within `window` seconds (shop/login_guard.py): `limit` per
+# (account, client) and `client_limit` per client lock that pair or client out for
+# the window; past `account_limit` per account (from anywhere) the account is
+# slowed, never locked: one attempt per `slowdown` seconds from clients that have
+# not signed in to it before.
 SHOP_LOGIN_THROTTLE = {
     "limit": int(os.environ.get("SHOP_LOGIN_FAIL_LIMIT", "5")),
+    "client_limit": int(os.environ.get("SHOP_LOGIN_CLIENT_FAIL_LIMIT", "20")),
+    "account_limit": int(os.environ.get("SHOP_LOGIN_ACCOUNT_FAIL_LIMIT", "10")),
+    "slowdown": int(os.environ.get("SHOP_LOGIN_SLOWDOWN", "30")),
     "window": int(os.environ.get("SHOP_LOGIN_FAIL_WINDOW", "900")),
 }
 

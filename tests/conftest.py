@@ -14,12 +14,15 @@ def _clear_cache():
 
     from shop.content_cache import clear_local_copies
     from shop.shell import forget_shells
+    from shop.throttle_cache import throttle_cache
 
     cache.clear()
+    throttle_cache().clear()
     clear_local_copies()
     forget_shells()
     yield
     cache.clear()
+    throttle_cache().clear()
     clear_local_copies()
     forget_shells()
 

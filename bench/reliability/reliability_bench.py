@@ -50,6 +50,7 @@ from tests.reliability.hostile_files import (  # noqa: E402
     hostile_files,
     oversized_files,
 )
+from tests.reliability.hostile_requests import hostile_requests  # noqa: E402
 from tests.reliability.live_load import (  # noqa: E402
     KINDS,
     ReliabilityShop,
@@ -158,6 +159,60 @@ def uploads(tmp: Path) -> dict:
         shop.stop()
 
 
+# --- 1b. hostile API requests -------------------------------------------------------------
+
+def _raw(shop, case, token: str) -> tuple[int, bytes]:
+    """Send `case` byte for byte (urllib would re-quote the path) and return (status, body)."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", shop.port, timeout=120)
+    headers = {"Authorization": f"Shopper {token}", "Accept-Encoding": "identity",
+               **case.headers}
+    if case.content_type:
+        headers["Content-Type"] = case.content_type
+    try:
+        conn.putrequest(case.method, case.path, skip_accept_encoding=True)
+        for name, value in headers.items():
+            conn.putheader(name, value.encode("utf-8"))
+        conn.putheader("Content-Length", str(len(case.body or b"")))
+        conn.endheaders(case.body or None)
+        response = conn.getresponse()
+        return response.status, response.read()
+    except (ConnectionError, http.client.HTTPException):
+        # The server closed an oversized upload it refused (413) mid-send.
+        return 0, b""
+    finally:
+        conn.close()
+
+
+def bad_requests(tmp: Path, backend: str) -> dict:
+    url = PG_URL if backend == "PostgreSQL" else ""
+    shop = ReliabilityShop(tmp / f"requests-{backend}", workers=2, database_url=url)
+    shop.tmp_dir.mkdir()
+    # Throttles off for this run: a 429 would answer before the body is even parsed.
+    shop.env.update(SHOP_API_RATE_SHOPPER_WRITE="1000000/min", SHOP_API_RATE_IP_WRITE="1000000/min")
+    shop.start()
+    try:
+        schema = shop.request("GET", "/api/v1/schema/?format=json").json()
+        cases = hostile_requests(schema)
+        tokens = shop.seed("buyers", count=len(cases), stock=5, quantity=0,
+                           title="Fuzz target")["tokens"]
+        statuses, server_errors, wrong_shape, dropped = {}, [], [], 0
+        for case, token in zip(cases, tokens, strict=True):
+            status, body = _raw(shop, case, token)
+            statuses[status] = statuses.get(status, 0) + 1
+            if status == 0:
+                dropped += 1
+            elif status >= 500:
+                server_errors.append(case.label)
+            elif status >= 400 and b'"error"' not in body[:20]:
+                wrong_shape.append(case.label)
+        return {"backend": backend, "requests": len(cases), "statuses": statuses,
+                "server_errors": server_errors, "wrong_shape": wrong_shape, "dropped": dropped}
+    finally:
+        shop.stop()
+
+
 # --- 2. load -------------------------------------------------------------------------------
 
 def pg_reachable() -> bool:
@@ -261,7 +316,8 @@ def fuzz() -> list[dict]:
 
 # --- report --------------------------------------------------------------------------------
 
-def report(up: dict, loads: list[dict], crashes: list[dict], fuzzed: list[dict]) -> str:
+def report(up: dict, bad: list[dict], loads: list[dict], crashes: list[dict],
+           fuzzed: list[dict]) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "## Reliability",
@@ -287,6 +343,22 @@ def report(up: dict, loads: list[dict], crashes: list[dict], fuzzed: list[dict])
         f"JPEG at 400x300, 1000x800, 2000x1500), which must be stored: {up['honest_stored']} "
         f"stored. Answers over all {up['files'] + up['honest']} uploads: "
         + ", ".join(f"{n} x {s}" for s, n in sorted(up["statuses"].items())) + ".",
+        "",
+        "### Hostile API requests through gunicorn (every schema operation)",
+        "",
+        "`tests/reliability/hostile_requests.py`, built from the OpenAPI schema: hostile path "
+        "bytes (NUL, invalid and overlong UTF-8, encoded surrogates, traversal, CRLF, 300 "
+        "characters), bodies on every operation (JSON 1,000 deep, 33 deep, lone surrogates, "
+        "NUL, invalid UTF-8, UTF-16, latin-1, unknown charsets, NaN, a 5,000-digit number, "
+        "forms, multipart, 10 MB), NUL and 5,000-character query strings, bad tokens; one "
+        "fresh shopper token per request, throttles lifted so every body is read.",
+        "",
+        "| database | requests | 5xx | 4xx not in the error shape | answers |",
+        "|---|---|---|---|---|",
+        *[f"| {b['backend']} | {b['requests']} | {len(b['server_errors'])} | "
+          f"{len(b['wrong_shape'])} | "
+          + ", ".join(f"{n} x {'closed' if st == 0 else st}"
+                      for st, n in sorted(b["statuses"].items())) + " |" for b in bad],
         "",
         f"### Lost writes under load ({CLIENTS} clients, {WORKERS} gunicorn sync workers, "
         f"{LOAD_SECONDS} s each)",
@@ -353,6 +425,15 @@ def main() -> int:
         up = uploads(tmp)
         log(f"   {up['files']} files, {up['accepted']} accepted, {up['server_errors']} 5xx, "
             f"median {ms(up['median'])} ms, max {ms(up['max'])} ms")
+        bad = []
+        for backend in ("SQLite", "PostgreSQL"):
+            if backend == "PostgreSQL" and not pg_reachable():
+                continue
+            log(f"== reliability: hostile API requests on {backend}")
+            bad.append(bad_requests(tmp, backend))
+            log(f"   {bad[-1]['requests']} requests, {len(bad[-1]['server_errors'])} 5xx "
+                f"{bad[-1]['server_errors'][:5]}, {len(bad[-1]['wrong_shape'])} off-shape "
+                f"{bad[-1]['wrong_shape'][:5]}")
         loads = []
         for backend in ("SQLite", "PostgreSQL"):
             if backend == "PostgreSQL" and not pg_reachable():
@@ -367,11 +448,12 @@ def main() -> int:
             log(f"   {crashes[-1]}")
     log("== reliability: schemathesis")
     fuzzed = fuzz()
-    section = report(up, loads, crashes, fuzzed)
+    section = report(up, bad, loads, crashes, fuzzed)
     write_section("## Reliability", section)
     log(section)
     failed = (up["accepted"] or up["server_errors"] or up["rows"] or up["new_files"]
               or up["honest_errors"]
+              or any(b["server_errors"] or b["wrong_shape"] for b in bad)
               or any(run["result"].server_errors or run["locked"]
                      or run["state"]["missing_events"] or run["state"]["missing_orders"]
                      for run in loads)
