@@ -304,7 +304,11 @@ def crash(tmp: Path, round_no: int, rng: random.Random) -> dict:
 
 def fuzz() -> list[dict]:
     rows = []
-    for suite in ("tests/api/test_schema_fuzz.py", "tests/orders/test_api_fuzz.py"):
+    for suite in ("tests/api/test_schema_fuzz.py", "tests/orders/test_api_fuzz.py",
+                  # The hostile-input and proxy suites of issue 12, as the gate they are.
+                  "tests/reliability/test_hostile_requests.py",
+                  "tests/reliability/test_request_fuzz.py",
+                  "tests/reliability/test_proxy_throttles.py"):
         started = time.perf_counter()
         result = subprocess.run(  # noqa: S603 - our own test runner, fixed arguments
             ["bash", "scripts/test.sh", suite, "-q", "-p", "no:cacheprovider"],  # noqa: S607
@@ -405,14 +409,22 @@ def report(up: dict, bad: list[dict], loads: list[dict], crashes: list[dict],
             f"| {i} | {c['after_s']:.1f} s | {c['events']} | {c['orders']} | {c['integrity']} | "
             f"{c['missing_events'] + c['missing_orders']} | {'yes' if c['stock_ok'] else 'NO'} "
             f"| {c['server_errors']} | {c['readyz_after_restart']} |")
-    lines += ["", f"### Schemathesis over the API ({FUZZ_EXAMPLES} examples per operation)", "",
+    lines += ["", f"### Schemathesis over the API ({FUZZ_EXAMPLES} examples per operation) and "
+              "the hostile-input suites", "",
               "Both fuzz suites together cover every operation in the schema. Each case runs "
               "Schemathesis' full default check set (no 5xx, status codes, content types, "
               "headers and bodies conform to the schema, invalid input refused, undocumented "
               "methods 405...) minus two documented exclusions: positive_data_acceptance where "
               "a well-typed but unknown slug or region code is rightly a 400, and "
               "negative_data_rejection on the events batch, whose partly bad batches are a "
-              "documented 207.", "", "| suite | result | time |", "|---|---|---|"]
+              "documented 207. Then the hostile-request suites: every case of "
+              "`test_hostile_requests.py` (deep JSON, NUL, surrogates, 5,000-character URLs, "
+              "10 MB bodies, bad tokens), the in-process request fuzz, and "
+              "`test_proxy_throttles.py`: gunicorn with 3 workers and no Redis behind proxy "
+              "stand-ins on 127.0.0.1 (client A's failures never lock B, a forged "
+              "X-Forwarded-For from an untrusted peer changes nothing, a slowed account opens "
+              "for its owner after the slow-down, 40 event posts against 30/min give exactly "
+              "30 x 200).", "", "| suite | result | time |", "|---|---|---|"]
     for f in fuzzed:
         lines.append(f"| `{f['suite']}` | {'pass' if f['ok'] else 'FAIL'}: {f['summary']} | "
                      f"{f['seconds']:.0f} s |")
