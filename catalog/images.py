@@ -527,8 +527,20 @@ def variant_byte_budget(width: int) -> int:
 
 def _encode(img: Image.Image, fmt: str, options: dict) -> EncodedImage:
     buffer = io.BytesIO()
-    # Explicitly empty metadata, as a second guard after sanitize().
-    img.save(buffer, PIL_FORMATS[fmt], exif=b"", icc_profile=b"", **options)
+    try:
+        # Explicitly empty metadata, as a second guard after sanitize().
+        img.save(buffer, PIL_FORMATS[fmt], exif=b"", icc_profile=b"", **options)
+    except OSError:
+        if fmt != "jpeg" or not (options.get("optimize") or options.get("progressive")):
+            raise
+        # Pillow sizes its JPEG buffer at one byte per pixel when optimizing or
+        # progressive, since libjpeg must hold the whole scan; a high-entropy
+        # photo (sensor noise at high ISO, confetti, gravel) at quality 90 and
+        # 4:4:4 needs more and fails with "broken data stream". A baseline JPEG
+        # streams through any buffer: a few per cent larger, but stored.
+        buffer = io.BytesIO()
+        baseline = {**options, "optimize": False, "progressive": False}
+        img.save(buffer, PIL_FORMATS[fmt], exif=b"", icc_profile=b"", **baseline)
     return EncodedImage(data=buffer.getvalue(), format=fmt, width=img.width, height=img.height)
 
 

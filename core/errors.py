@@ -29,12 +29,18 @@ def _nonce(request: HttpRequest) -> str:
 
 def _render(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
     if request.path.startswith(API_PREFIX):
-        return JsonResponse(error_body(code, message), status=status)
-    body = loader.get_template(f"{status}.html").render({"csp_nonce": _nonce(request)})
-    response = HttpResponse(body, status=status, content_type="text/html; charset=utf-8")
+        response = JsonResponse(error_body(code, message), status=status)
+    else:
+        body = loader.get_template(f"{status}.html").render({"csp_nonce": _nonce(request)})
+        response = HttpResponse(body, status=status, content_type="text/html; charset=utf-8")
     # An error is about this request only: never let a cache keep it.
     response["Cache-Control"] = "no-store"
     return response
+
+
+def render_error(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
+    """Return the error page (or the API's error shape) for `status`; needs `<status>.html`."""
+    return _render(request, status, code, message)
 
 
 @requires_csrf_token

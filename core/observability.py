@@ -18,6 +18,9 @@ from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
+# The one client-IP policy (trusted proxies only), shared with the throttles.
+from .client_ip import client_ip
+
 request_logger = logging.getLogger("shop.request")
 audit_logger = logging.getLogger("shop.audit")
 
@@ -47,12 +50,6 @@ def pseudonym(value: str) -> str:
     """Return a short keyed hash: lets an operator correlate lines without naming anyone."""
     digest = hashlib.blake2b(value.encode(), key=settings.SECRET_KEY.encode()[:64], digest_size=6)
     return digest.hexdigest()
-
-
-def client_ip(request) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is whatever the client wants it to be.
-    # Behind a proxy, gunicorn's forwarded_allow_ips sets REMOTE_ADDR correctly.
-    return request.META.get("REMOTE_ADDR", "")
 
 
 class RequestLogMiddleware:

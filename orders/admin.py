@@ -233,10 +233,15 @@ class OrderLineAdmin(SellerScopedAdmin):
         order = line.order
         if order.anonymised_at:
             return _("(erased at the shopper's request)")
+        held = (
+            format_html("<br><em>{}</em>", _("The shopper asked to be erased: these details "
+                                             "are deleted once the order is delivered and paid."))
+            if order.erasure_requested_at else ""
+        )
         return format_html(
-            "{}<br>{}<br>{} {}<br>{}", order.name,
+            "{}<br>{}<br>{} {}<br>{}{}", order.name,
             format_html_join("", "{}<br>", ((part,) for part in order.address.splitlines())),
-            order.region.name, order.postal_code, order.phone,
+            order.region.name, order.postal_code, order.phone, held,
         )
 
     @admin.action(description=_("Record cash collected in full"), permissions=["change"])

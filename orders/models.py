@@ -110,6 +110,13 @@ class Order(models.Model):
     # Set when the shopper was erased: name, phone and address are blanked but
     # the order stays, since sellers must keep it for their accounts.
     anonymised_at = models.DateTimeField(_("anonymised"), null=True, blank=True, editable=False)
+    # Set when the shopper asked to be erased while the order was still open
+    # (not delivered, or cash not collected): the seller still needs name,
+    # phone and address to deliver, so they are blanked once it settles
+    # (orders.privacy.orders_anonymise_due, run by purge_shoppers).
+    erasure_requested_at = models.DateTimeField(
+        _("erasure requested"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["-placed_at", "-id"]
@@ -233,5 +240,7 @@ def orders_setting(name: str):
         # A budget shopper ordering 11 of one thing is almost always a mis-tap.
         "ORDERS_MAX_LINE_QUANTITY": 10,
         "ORDERS_MAX_CART_LINES": 30,
+        # Days an erased shopper's open order keeps its delivery details at most.
+        "ORDERS_ERASURE_MAX_HOLD_DAYS": 90,
     }
     return getattr(settings, name, defaults[name])

@@ -5,15 +5,63 @@ records, and the stock and cash figures depend on them. What identifies the
 shopper (name, phone, address, postal code) is blanked instead, and the link
 to the profile goes when the profile row is deleted (SET_NULL). The cart is
 the shopper's alone and is deleted with the profile (CASCADE).
+
+An order that is still open when the shopper asks (a line not yet delivered,
+or delivered but the cash not yet collected) keeps its delivery details: the
+seller needs them to hand the parcel over and collect the money, and blanking
+them would strand a paid-for parcel. Such an order is marked
+`erasure_requested_at`; `purge_shoppers` (daily) blanks it once it settles, or
+after ORDERS_ERASURE_MAX_HOLD_DAYS whatever happens, so an order a seller
+never closes cannot keep the details for ever. The shopper is told which
+orders are kept, which fields and why (the erasure answer and the export).
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from personalization import privacy as shopper_privacy
 
-from .models import Cart, CartLine, Order, orders_setting
+from .models import Cart, CartLine, LineStatus, Order, OrderLine, PaymentStatus, orders_setting
+
+DELIVERY_FIELDS = ("name", "phone", "address", "postal_code")
+_BLANK = dict.fromkeys(DELIVERY_FIELDS, "")
+
+
+def _max_hold_days() -> int:
+    # Long enough for a slow courier and a late cash remittance, short enough
+    # that an order nobody closes does not keep an address indefinitely.
+    return int(orders_setting("ORDERS_ERASURE_MAX_HOLD_DAYS"))
+
+
+def orders_open(orders: QuerySet[Order]) -> QuerySet[Order]:
+    """Return the orders of `orders` that still need their delivery details.
+
+    Open: a line confirmed or shipped, or delivered while the money is still
+    due (cash not collected and the order not paid by another method).
+    Cancelled and returned lines are final.
+    """
+    open_lines = OrderLine.objects.filter(
+        Q(status__in=[LineStatus.CONFIRMED, LineStatus.SHIPPED])
+        | (Q(status=LineStatus.DELIVERED, cod_collected_at__isnull=True)
+           & ~Q(order__payment_status=PaymentStatus.PAID))
+    )
+    return orders.filter(pk__in=open_lines.values("order_id"))
+
+
+def _retention_notice(order_id: str) -> dict:
+    return {
+        "order": order_id,
+        "kept": list(DELIVERY_FIELDS),
+        "reason": _("The order is not yet delivered and paid: the seller needs your name, "
+                    "phone and address to deliver it and collect the cash."),
+        "until": _("Erased once the order is delivered and paid, at the latest %(days)d days "
+                   "after your request.") % {"days": _max_hold_days()},
+    }
 
 
 def orders_export(shopper) -> dict:
@@ -21,6 +69,7 @@ def orders_export(shopper) -> dict:
     orders = Order.objects.filter(shopper=shopper).prefetch_related("lines").select_related(
         "region"
     )
+    open_ids = set(orders_open(Order.objects.filter(shopper=shopper)).values_list("pk", flat=True))
     return {
         "orders": [
             {
@@ -35,6 +84,9 @@ def orders_export(shopper) -> dict:
                 "total_minor": order.total_minor,
                 "payment_method": order.payment_method,
                 "payment_status": order.payment_status,
+                # What erasing now would keep of this order, and why (None: nothing).
+                "kept_on_erasure": _retention_notice(order.public_id)
+                if order.pk in open_ids else None,
                 "lines": [
                     {"title": line.title, "quantity": line.quantity,
                      "unit_price_minor": line.unit_price_minor, "status": line.status}
@@ -50,11 +102,25 @@ def orders_export(shopper) -> dict:
     }
 
 
-def orders_erase(shopper) -> None:
-    """Blank the delivery details of the shopper's orders; the orders themselves stay."""
-    Order.objects.filter(shopper=shopper).update(
-        name="", phone="", address="", postal_code="", anonymised_at=timezone.now()
-    )
+def orders_erase(shopper) -> list[dict]:
+    """Blank the delivery details of settled orders, hold those of open ones; say what is kept."""
+    now = timezone.now()
+    orders = Order.objects.filter(shopper=shopper, anonymised_at__isnull=True)
+    held = list(orders_open(orders).values_list("pk", "public_id"))
+    held_pks = [pk for pk, _public_id in held]
+    orders.exclude(pk__in=held_pks).update(**_BLANK, anonymised_at=now,
+                                           erasure_requested_at=now)
+    Order.objects.filter(pk__in=held_pks).update(erasure_requested_at=now)
+    return [_retention_notice(public_id) for _pk, public_id in held]
+
+
+def orders_anonymise_due(*, now: datetime | None = None) -> int:
+    """Blank held orders that have settled or waited the longest hold; return how many."""
+    now = now or timezone.now()
+    held = Order.objects.filter(erasure_requested_at__isnull=False, anonymised_at__isnull=True)
+    expired = Q(erasure_requested_at__lt=now - timedelta(days=_max_hold_days()))
+    due = held.filter(expired | ~Q(pk__in=orders_open(held).values("pk")))
+    return due.update(**_BLANK, anonymised_at=now)
 
 
 def orders_merge(source, target) -> None:
@@ -89,5 +155,6 @@ def orders_merge(source, target) -> None:
 def register() -> None:
     shopper_privacy.register_exporter("orders", orders_export)
     shopper_privacy.register_eraser(orders_erase)
+    shopper_privacy.register_purger("orders anonymised after settling", orders_anonymise_due)
     shopper_privacy.register_merger(orders_merge)
 

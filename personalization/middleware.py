@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.cache import patch_vary_headers
-from django.utils.functional import LazyObject, SimpleLazyObject, empty
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
+
+from core.api.errors import error_body
 
 from .conf import get_config
 from .models import ShopperProfile
@@ -19,22 +21,6 @@ from .selectors_profiles import shopper_get, shopper_get_for_user
 from .services import shopper_create, shopper_from_token, shopper_link_user, shopper_seen
 
 AUTH_SCHEME = "shopper"
-
-
-def request_shopper(request: HttpRequest) -> ShopperProfile | None:
-    """Return the request's shopper profile itself, resolved from the lazy proxy.
-
-    Selectors and services compare classes and read `_meta`, which a lazy
-    proxy does not pass through, so they get the real instance. Touching it
-    resolves the profile (one query, or a new row for a first visit). None
-    without ShopperMiddleware.
-    """
-    shopper = getattr(request, "shopper", None)
-    if isinstance(shopper, LazyObject):
-        if shopper._wrapped is empty:
-            shopper._setup()
-        return shopper._wrapped
-    return shopper
 
 
 class _Resolver:
@@ -114,9 +100,11 @@ class ShopperMiddleware:
             if token_shopper is None:
                 # An app with a revoked token must learn it and re-register,
                 # not silently become a different, empty shopper.
-                response = JsonResponse({"detail": _("Invalid or revoked shopper token.")},
+                response = JsonResponse(error_body("authentication_failed",
+                                                   _("Invalid or revoked shopper token.")),
                                         status=401)
                 response["WWW-Authenticate"] = 'Shopper realm="api"'
+                response["Cache-Control"] = "no-store"
                 return response
         resolver = _Resolver(request, token_shopper)
         request.shopper = SimpleLazyObject(resolver)

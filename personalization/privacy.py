@@ -9,9 +9,13 @@ it holds about a shopper, so `shopper_export` returns every row and
     privacy.register_exporter("orders", lambda shopper: [...])   # JSON-serialisable
     privacy.register_eraser(lambda shopper: Order.objects.filter(...).update(...))
     privacy.register_merger(lambda source, target: Cart.objects.filter(...).update(...))
+    privacy.register_purger("orders anonymised", lambda now: 0)   # returns a count
 
 Erasers and mergers run inside the caller's transaction, before the profile
-row is deleted, so they can still follow foreign keys to it.
+row is deleted, so they can still follow foreign keys to it. An eraser that
+must keep something for now (an order still to be delivered) returns notices
+`{"kept": [fields], "reason": ..., "until": ...}` that the shopper is shown;
+it then finishes the erasure in a purger, which `purge_shoppers` runs daily.
 """
 
 from __future__ import annotations
@@ -23,12 +27,14 @@ if TYPE_CHECKING:
     from .models import ShopperProfile
 
 Exporter = Callable[["ShopperProfile"], Any]
-Eraser = Callable[["ShopperProfile"], None]
+Eraser = Callable[["ShopperProfile"], list[dict] | None]
 Merger = Callable[["ShopperProfile", "ShopperProfile"], None]
+Purger = Callable[..., int]
 
 _exporters: dict[str, Exporter] = {}
 _erasers: list[Eraser] = []
 _mergers: list[Merger] = []
+_purgers: dict[str, Purger] = {}
 
 
 def register_exporter(name: str, fn: Exporter) -> None:
@@ -39,7 +45,10 @@ def register_exporter(name: str, fn: Exporter) -> None:
 
 
 def register_eraser(fn: Eraser) -> None:
-    """Add `fn(shopper)`, called when a shopper is erased, before the profile goes."""
+    """Add `fn(shopper)`, called when a shopper is erased, before the profile goes.
+
+    It returns None, or a list of notices of what it keeps for now and why.
+    """
     if fn not in _erasers:
         _erasers.append(fn)
 
@@ -48,6 +57,11 @@ def register_merger(fn: Merger) -> None:
     """Add `fn(source, target)`, called when `source` is merged into `target`."""
     if fn not in _mergers:
         _mergers.append(fn)
+
+
+def register_purger(label: str, fn: Purger) -> None:
+    """Add `fn(now=...)` -> count, run by `purge_shoppers`; `label` names the count."""
+    _purgers[label] = fn
 
 
 def exporters() -> dict[str, Exporter]:
@@ -60,3 +74,7 @@ def erasers() -> list[Eraser]:
 
 def mergers() -> list[Merger]:
     return list(_mergers)
+
+
+def purgers() -> dict[str, Purger]:
+    return dict(_purgers)

@@ -560,23 +560,27 @@ def shopper_export(*, shopper: ShopperProfile) -> dict:
 
 
 @transaction.atomic
-def shopper_erase(*, shopper: ShopperProfile) -> None:
-    """Erase `shopper`: nothing left identifies them.
+def shopper_erase(*, shopper: ShopperProfile) -> list[dict]:
+    """Erase `shopper`; return what other apps must keep for now, and why.
 
     Events are kept for aggregate statistics (popularity, co-occurrence) but
     unlinked: shopper and client event id set to NULL, and the time cut to the
     day, so an anonymous purchase cannot be matched back to an order by its
     exact timestamp. Tokens and the profile are deleted; registered erasers of
-    other apps run first, while the profile row still exists.
+    other apps run first, while the profile row still exists. One may keep
+    what an obligation needs (an order still to be delivered keeps its address)
+    and finish later in a purger; its notices are returned for the shopper.
     """
     locked = ShopperProfile.objects.select_for_update().filter(pk=shopper.pk).first()
     if locked is None:
-        return
+        return []
+    kept: list[dict] = []
     for eraser in privacy.erasers():
-        eraser(locked)
+        kept.extend(eraser(locked) or ())
     _unlink_events([locked.pk])
     ShopperToken.objects.filter(shopper=locked).delete()
     locked.delete()
+    return kept
 
 
 def _unlink_events(shopper_ids: list[int]) -> None:

@@ -21,6 +21,9 @@ errorlog = "-"
 # Load the app before forking: workers share its memory pages.
 preload_app = True
 wsgi_app = "shop.wsgi:application"
+# gunicorn's maximum: longer request lines get its raw "URI Too Long" page.
+# Up to here Django answers with the shop's own 414 (core/request_limits.py).
+limit_request_line = 8190
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 

@@ -14,6 +14,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from core.client_ip import parse_trusted_proxies
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SHOP_VAR_DIR", BASE_DIR / "var"))
 
@@ -95,13 +97,15 @@ MIDDLEWARE = [
     # the stored page together with the policy (and nonce) it arrived with.
     "csp.middleware.CSPMiddleware",
     "core.security.PermissionsPolicyMiddleware",
+    # Body, URL and NUL-byte limits, before CSRF or a view reads the body (413/414/404/400).
+    "core.request_limits.RequestLimitsMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.shopper (lazy); after auth because it links the profile to the user.
     "personalization.middleware.ShopperMiddleware",
     # Data saver, profile language, private caching and stable ETags for pages.
     "storefront.middleware.StorefrontMiddleware",
-    "core.login_throttle.AdminLoginThrottleMiddleware",
+    "core.login_guard.AdminLoginGuardMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -203,7 +207,15 @@ else:
             "LOCATION": "shop",
             "TIMEOUT": 300,
             "OPTIONS": {"MAX_ENTRIES": 20000},
-        }
+        },
+        # Rate-limit counters all gunicorn workers of this machine share
+        # (core/throttle_cache.py); locmem would give each worker its own count.
+        "throttle": {
+            "BACKEND": "core.throttle_cache.LockedFileCache",
+            "LOCATION": str(VAR_DIR / "throttle-cache"),
+            "TIMEOUT": 900,
+            "OPTIONS": {"MAX_ENTRIES": 50000},
+        },
     }
 
 SESSION_ENGINE = (
@@ -294,13 +306,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    # JSON only: no form or multipart parsing on an API that never takes files.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON only: no form or multipart parsing on an API that never takes files;
+    # bounded nesting and storable strings (core/api/json_limits.py).
+    "DEFAULT_PARSER_CLASSES": ["core.api.json_limits.JSONParser"],
     # One error shape for every 4xx (core/api/errors.py).
     "EXCEPTION_HANDLER": "core.api.errors.api_exception_handler",
-    # Client IPs for throttling: REMOTE_ADDR, unless this many proxies in front
-    # of gunicorn are trusted to append to X-Forwarded-For (0: never trust it).
-    "NUM_PROXIES": int(os.environ.get("SHOP_TRUSTED_PROXIES", "0")),
+    # Client IPs for throttling: core/client_ip.py (SHOP_TRUSTED_PROXIES below).
     # Per window, counted atomically in the default cache (core/api/throttling.py).
     # Per-IP limits are generous: mobile carriers put many phones behind one
     # address (carrier-grade NAT).
@@ -426,9 +437,20 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
     },
 }
-# Failed admin sign-ins allowed per account and per client IP within the window (seconds).
+# The reverse proxies (addresses or networks) whose X-Forwarded-For is believed,
+# for throttles, audit log and admin login alike (core/client_ip.py). Empty: the
+# socket peer is the client (gunicorn serving clients directly, `make run`).
+SHOP_TRUSTED_PROXIES = parse_trusted_proxies(os.environ.get("SHOP_TRUSTED_PROXIES", ""))
+# Failed admin sign-ins within `window` seconds (core/login_guard.py): `limit` per
+# (account, client) and `client_limit` per client lock that pair or client out for
+# the window; past `account_limit` per account (from anywhere) the account is
+# slowed, never locked: one attempt per `slowdown` seconds from clients that have
+# not signed in to it before.
 SHOP_LOGIN_THROTTLE = {
     "limit": int(os.environ.get("SHOP_LOGIN_FAIL_LIMIT", "5")),
+    "client_limit": int(os.environ.get("SHOP_LOGIN_CLIENT_FAIL_LIMIT", "20")),
+    "account_limit": int(os.environ.get("SHOP_LOGIN_ACCOUNT_FAIL_LIMIT", "10")),
+    "slowdown": int(os.environ.get("SHOP_LOGIN_SLOWDOWN", "30")),
     "window": int(os.environ.get("SHOP_LOGIN_FAIL_WINDOW", "900")),
 }
 

@@ -20,8 +20,8 @@ from django.views.decorators.http import require_POST, require_safe
 
 from catalog.search import products_search
 from core.pagination import InvalidCursor
-from personalization.middleware import request_shopper
 from personalization.models import AgeBand, Gender
+from personalization.resolve import request_shopper
 from personalization.selectors import (
     feed_page_get,
     popular_products_get,

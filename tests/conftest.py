@@ -13,13 +13,16 @@ def _clear_cache():
     from django.core.cache import cache
 
     from core.content_cache import clear_local_copies
+    from core.throttle_cache import throttle_cache
     from storefront.shell import forget_shells
 
     cache.clear()
+    throttle_cache().clear()
     clear_local_copies()
     forget_shells()
     yield
     cache.clear()
+    throttle_cache().clear()
     clear_local_copies()
     forget_shells()
 

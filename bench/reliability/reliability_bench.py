@@ -45,7 +45,12 @@ django.setup()
 import requests  # noqa: E402
 
 from bench.sections import write_section  # noqa: E402
-from tests.reliability.hostile_files import hostile_files, oversized_files  # noqa: E402
+from tests.reliability.hostile_files import (  # noqa: E402
+    high_entropy_photos,
+    hostile_files,
+    oversized_files,
+)
+from tests.reliability.hostile_requests import hostile_requests  # noqa: E402
 from tests.reliability.live_load import (  # noqa: E402
     KINDS,
     ReliabilityShop,
@@ -110,7 +115,8 @@ def uploads(tmp: Path) -> dict:
         media = shop.tmp_dir / "media"
         before = {p for p in media.rglob("*") if p.is_file()} if media.exists() else set()
         durations, accepted, server_errors, statuses = [], [], [], {}
-        for case in cases:
+
+        def post(case):
             started = time.perf_counter()
             response = session.post(change, data=form, headers={"Referer": change},
                                     files={"images-0-original": (case.name, case.data,
@@ -118,6 +124,10 @@ def uploads(tmp: Path) -> dict:
                                     allow_redirects=False, timeout=120)
             durations.append(time.perf_counter() - started)
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+            return response
+
+        for case in cases:
+            response = post(case)
             if response.status_code >= 500:
                 server_errors.append(case.label)
             elif response.status_code != 200 or "errorlist" not in response.text:
@@ -126,12 +136,81 @@ def uploads(tmp: Path) -> dict:
             "from catalog.models import ProductImage;"
             "print(ProductImage.objects.count())")).stdout.split()[-1]
         after = {p for p in media.rglob("*") if p.is_file()} if media.exists() else set()
+        # Honest but incompressible photos (noise, high ISO): each must be stored.
+        honest = high_entropy_photos()
+        stored, honest_errors = 0, []
+        for case in honest:
+            response = post(case)
+            if response.status_code >= 500:
+                server_errors.append(case.label)
+                honest_errors.append(case.label)
+            elif response.status_code == 302:
+                stored += 1
+            else:
+                honest_errors.append(case.label)
         return {"files": len(cases), "accepted": len(accepted), "accepted_labels": accepted,
+                "honest": len(honest), "honest_stored": stored, "honest_errors": honest_errors,
                 "server_errors": len(server_errors), "rows": int(rows),
                 "new_files": len(after - before), "statuses": statuses,
                 "median": statistics.median(durations), "max": max(durations),
                 "p90": sorted(durations)[int(0.9 * len(durations))],
                 "over_2s": sum(d >= 2 for d in durations)}
+    finally:
+        shop.stop()
+
+
+# --- 1b. hostile API requests -------------------------------------------------------------
+
+def _raw(shop, case, token: str) -> tuple[int, bytes]:
+    """Send `case` byte for byte (urllib would re-quote the path) and return (status, body)."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", shop.port, timeout=120)
+    headers = {"Authorization": f"Shopper {token}", "Accept-Encoding": "identity",
+               **case.headers}
+    if case.content_type:
+        headers["Content-Type"] = case.content_type
+    try:
+        conn.putrequest(case.method, case.path, skip_accept_encoding=True)
+        for name, value in headers.items():
+            conn.putheader(name, value.encode("utf-8"))
+        conn.putheader("Content-Length", str(len(case.body or b"")))
+        try:
+            conn.endheaders(case.body or None)
+        except ConnectionError:
+            pass  # refused mid-send (a 413 answered before the body): the answer is waiting
+        response = conn.getresponse()
+        return response.status, response.read()
+    except (ConnectionError, http.client.HTTPException):
+        return 0, b""  # closed without an answer
+    finally:
+        conn.close()
+
+
+def bad_requests(tmp: Path, backend: str) -> dict:
+    url = PG_URL if backend == "PostgreSQL" else ""
+    shop = ReliabilityShop(tmp / f"requests-{backend}", workers=2, database_url=url)
+    shop.tmp_dir.mkdir()
+    # Throttles off for this run: a 429 would answer before the body is even parsed.
+    shop.env.update(SHOP_API_RATE_SHOPPER_WRITE="1000000/min", SHOP_API_RATE_IP_WRITE="1000000/min")
+    shop.start()
+    try:
+        schema = shop.request("GET", "/api/v1/schema/?format=json").json()
+        cases = hostile_requests(schema)
+        tokens = shop.seed("buyers", count=len(cases), stock=5, quantity=0,
+                           title="Fuzz target")["tokens"]
+        statuses, server_errors, wrong_shape, dropped = {}, [], [], 0
+        for case, token in zip(cases, tokens, strict=True):
+            status, body = _raw(shop, case, token)
+            statuses[status] = statuses.get(status, 0) + 1
+            if status == 0:
+                dropped += 1
+            elif status >= 500:
+                server_errors.append(case.label)
+            elif status >= 400 and b'"error"' not in body[:20]:
+                wrong_shape.append(case.label)
+        return {"backend": backend, "requests": len(cases), "statuses": statuses,
+                "server_errors": server_errors, "wrong_shape": wrong_shape, "dropped": dropped}
     finally:
         shop.stop()
 
@@ -225,7 +304,11 @@ def crash(tmp: Path, round_no: int, rng: random.Random) -> dict:
 
 def fuzz() -> list[dict]:
     rows = []
-    for suite in ("tests/api/test_schema_fuzz.py", "tests/orders/test_api_fuzz.py"):
+    for suite in ("tests/api/test_schema_fuzz.py", "tests/orders/test_api_fuzz.py",
+                  # The hostile-input and proxy suites of issue 12, as the gate they are.
+                  "tests/reliability/test_hostile_requests.py",
+                  "tests/reliability/test_request_fuzz.py",
+                  "tests/reliability/test_proxy_throttles.py"):
         started = time.perf_counter()
         result = subprocess.run(  # noqa: S603 - our own test runner, fixed arguments
             ["bash", "scripts/test.sh", suite, "-q", "-p", "no:cacheprovider"],  # noqa: S607
@@ -239,7 +322,8 @@ def fuzz() -> list[dict]:
 
 # --- report --------------------------------------------------------------------------------
 
-def report(up: dict, loads: list[dict], crashes: list[dict], fuzzed: list[dict]) -> str:
+def report(up: dict, bad: list[dict], loads: list[dict], crashes: list[dict],
+           fuzzed: list[dict]) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "## Reliability",
@@ -260,8 +344,27 @@ def report(up: dict, loads: list[dict], crashes: list[dict], fuzzed: list[dict])
         "script/XXE/javascript: links, PSD/TIFF/EPS/PDF/GIF/BMP/HEIC/ICO/TGA/PPM/PCX/JPEG 2000/"
         "DDS renamed, animated GIF/PNG/WebP, pixel bombs up to 16M x 16M declared, truncated "
         "files, PNG bit flips, broken JPEG segments, hostile names (double extensions, "
-        "traversal, NUL bytes), zero-byte and oversized files. Answers: "
+        "traversal, NUL bytes), zero-byte and oversized files. Then "
+        f"{up['honest']} honest high-entropy photos (8-bit noise PNG and JPEG, high-ISO "
+        f"JPEG at 400x300, 1000x800, 2000x1500), which must be stored: {up['honest_stored']} "
+        f"stored. Answers over all {up['files'] + up['honest']} uploads: "
         + ", ".join(f"{n} x {s}" for s, n in sorted(up["statuses"].items())) + ".",
+        "",
+        "### Hostile API requests through gunicorn (every schema operation)",
+        "",
+        "`tests/reliability/hostile_requests.py`, built from the OpenAPI schema: hostile path "
+        "bytes (NUL, invalid and overlong UTF-8, encoded surrogates, traversal, CRLF, 300 "
+        "characters), bodies on every operation (JSON 1,000 deep, 33 deep, lone surrogates, "
+        "NUL, invalid UTF-8, UTF-16, latin-1, unknown charsets, NaN, a 5,000-digit number, "
+        "forms, multipart, 10 MB), NUL and 5,000-character query strings, bad tokens; one "
+        "fresh shopper token per request, throttles lifted so every body is read.",
+        "",
+        "| database | requests | 5xx | 4xx not in the error shape | answers |",
+        "|---|---|---|---|---|",
+        *[f"| {b['backend']} | {b['requests']} | {len(b['server_errors'])} | "
+          f"{len(b['wrong_shape'])} | "
+          + ", ".join(f"{n} x {'closed' if st == 0 else st}"
+                      for st, n in sorted(b["statuses"].items())) + " |" for b in bad],
         "",
         f"### Lost writes under load ({CLIENTS} clients, {WORKERS} gunicorn sync workers, "
         f"{LOAD_SECONDS} s each)",
@@ -306,14 +409,22 @@ def report(up: dict, loads: list[dict], crashes: list[dict], fuzzed: list[dict])
             f"| {i} | {c['after_s']:.1f} s | {c['events']} | {c['orders']} | {c['integrity']} | "
             f"{c['missing_events'] + c['missing_orders']} | {'yes' if c['stock_ok'] else 'NO'} "
             f"| {c['server_errors']} | {c['readyz_after_restart']} |")
-    lines += ["", f"### Schemathesis over the API ({FUZZ_EXAMPLES} examples per operation)", "",
+    lines += ["", f"### Schemathesis over the API ({FUZZ_EXAMPLES} examples per operation) and "
+              "the hostile-input suites", "",
               "Both fuzz suites together cover every operation in the schema. Each case runs "
               "Schemathesis' full default check set (no 5xx, status codes, content types, "
               "headers and bodies conform to the schema, invalid input refused, undocumented "
               "methods 405...) minus two documented exclusions: positive_data_acceptance where "
               "a well-typed but unknown slug or region code is rightly a 400, and "
               "negative_data_rejection on the events batch, whose partly bad batches are a "
-              "documented 207.", "", "| suite | result | time |", "|---|---|---|"]
+              "documented 207. Then the hostile-request suites: every case of "
+              "`test_hostile_requests.py` (deep JSON, NUL, surrogates, 5,000-character URLs, "
+              "10 MB bodies, bad tokens), the in-process request fuzz, and "
+              "`test_proxy_throttles.py`: gunicorn with 3 workers and no Redis behind proxy "
+              "stand-ins on 127.0.0.1 (client A's failures never lock B, a forged "
+              "X-Forwarded-For from an untrusted peer changes nothing, a slowed account opens "
+              "for its owner after the slow-down, 40 event posts against 30/min give exactly "
+              "30 x 200).", "", "| suite | result | time |", "|---|---|---|"]
     for f in fuzzed:
         lines.append(f"| `{f['suite']}` | {'pass' if f['ok'] else 'FAIL'}: {f['summary']} | "
                      f"{f['seconds']:.0f} s |")
@@ -328,6 +439,15 @@ def main() -> int:
         up = uploads(tmp)
         log(f"   {up['files']} files, {up['accepted']} accepted, {up['server_errors']} 5xx, "
             f"median {ms(up['median'])} ms, max {ms(up['max'])} ms")
+        bad = []
+        for backend in ("SQLite", "PostgreSQL"):
+            if backend == "PostgreSQL" and not pg_reachable():
+                continue
+            log(f"== reliability: hostile API requests on {backend}")
+            bad.append(bad_requests(tmp, backend))
+            log(f"   {bad[-1]['requests']} requests, {len(bad[-1]['server_errors'])} 5xx "
+                f"{bad[-1]['server_errors'][:5]}, {len(bad[-1]['wrong_shape'])} off-shape "
+                f"{bad[-1]['wrong_shape'][:5]}")
         loads = []
         for backend in ("SQLite", "PostgreSQL"):
             if backend == "PostgreSQL" and not pg_reachable():
@@ -342,10 +462,12 @@ def main() -> int:
             log(f"   {crashes[-1]}")
     log("== reliability: schemathesis")
     fuzzed = fuzz()
-    section = report(up, loads, crashes, fuzzed)
+    section = report(up, bad, loads, crashes, fuzzed)
     write_section("## Reliability", section)
     log(section)
     failed = (up["accepted"] or up["server_errors"] or up["rows"] or up["new_files"]
+              or up["honest_errors"]
+              or any(b["server_errors"] or b["wrong_shape"] for b in bad)
               or any(run["result"].server_errors or run["locked"]
                      or run["state"]["missing_events"] or run["state"]["missing_orders"]
                      for run in loads)

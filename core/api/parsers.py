@@ -2,7 +2,7 @@
 preflight, so beacons send JSON as text/plain. This parser reads it as JSON;
 only the events endpoint enables it, behind a same-origin check."""
 
-from rest_framework.parsers import JSONParser
+from .json_limits import JSONParser
 
 
 class PlainTextJSONParser(JSONParser):

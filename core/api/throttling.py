@@ -4,22 +4,24 @@ DRF's SimpleRateThrottle keeps a list of timestamps per client and writes it
 back after reading it: two requests at the same moment both read the old list
 and one of them is never counted. Here each window is one counter bumped with
 the cache's atomic `incr` (Redis INCR when REDIS_URL is set, so every gunicorn
-worker and every machine share it; a per-process lock in local memory
-otherwise), so concurrent requests can never slip past the limit together.
+worker and every machine share it; without Redis a file cache under a flock
+that every worker of the machine shares: core/throttle_cache.py), so
+concurrent requests can never slip past the limit together.
 
-The client IP is REMOTE_ADDR. X-Forwarded-For is only trusted through DRF's
-NUM_PROXIES setting (SHOP_TRUSTED_PROXIES in the environment): a client can
-write any XFF it likes, and trusting it blindly would let anyone pick a fresh
-"IP" per request.
+The client IP is core.client_ip's, the same as the login throttle's and the
+audit log's: X-Forwarded-For only from the proxies SHOP_TRUSTED_PROXIES
+names, read right to left, so a client cannot pick a fresh "IP" per request.
 """
 
 from __future__ import annotations
 
 import time
 
-from django.core.cache import cache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
+
+from core.client_ip import client_ip
+from core.throttle_cache import throttle_cache
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -38,6 +40,10 @@ class WindowRateThrottle(BaseThrottle):
         """Return who is counted, or None to not throttle this request."""
         raise NotImplementedError
 
+    def get_ident(self, request) -> str:
+        # Not DRF's NUM_PROXIES count: one policy for every per-client limit.
+        return client_ip(request)
+
     def get_rate(self) -> str:
         return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
 
@@ -52,7 +58,9 @@ class WindowRateThrottle(BaseThrottle):
         now = time.time()
         window = int(now // period)
         key = f"throttle:{self.scope}:{ident}:{window}"
-        # add() is a no-op when the key exists, then incr() is atomic.
+        # add() is a no-op when the key exists, then incr() is atomic (in the
+        # cache every worker shares: Redis, or the locked file cache without it).
+        cache = throttle_cache()
         cache.add(key, 0, timeout=period + 1)
         try:
             count = cache.incr(key)

@@ -32,7 +32,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 
 from personalization.conf import get_config
-from personalization.middleware import request_shopper
+from personalization.resolve import request_shopper
 from personalization.services import shopper_from_token
 
 TOKEN_SCHEME = "Shopper"  # noqa: S105 (an auth scheme name, not a secret)

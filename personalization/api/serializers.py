@@ -120,6 +120,22 @@ class ShopperExportSerializer(serializers.Serializer):
     events = ExportEventSerializer(many=True)
 
 
+class ErasureKeptSerializer(serializers.Serializer):
+    """One thing erasure keeps for now: an order still to be delivered keeps its address."""
+
+    order = serializers.CharField(required=False, help_text="The order number, when an order.")
+    kept = serializers.ListField(child=serializers.CharField(), help_text="Fields kept for now.")
+    reason = serializers.CharField(help_text="Why they are kept, for people.")
+    until = serializers.CharField(help_text="When they are erased, for people.")
+
+
+class ShopperErasureSerializer(serializers.Serializer):
+    erased = serializers.BooleanField(help_text="Always true: profile and tokens are gone.")
+    kept = ErasureKeptSerializer(
+        many=True, help_text="What is kept for now and why (empty: nothing is kept)."
+    )
+
+
 # --- Events -----------------------------------------------------------------------------
 
 

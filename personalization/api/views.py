@@ -13,13 +13,13 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import caching
 from core.api.errors import error_responses
+from core.api.json_limits import JSONParser
 from core.api.parsers import PlainTextJSONParser
 from core.api.permissions import HasShopper
 from core.api.throttling import IpWriteThrottle, ShopperCreateThrottle, ShopperWriteThrottle
@@ -40,6 +40,7 @@ from .serializers import (
     EventBatchResultSerializer,
     EventBatchSerializer,
     ShopperCreatedSerializer,
+    ShopperErasureSerializer,
     ShopperExportSerializer,
     ShopperProfileSerializer,
     ShopperProfileUpdateSerializer,
@@ -113,12 +114,14 @@ class ShopperMeApi(ShopperApi):
 
     @extend_schema(
         operation_id="shoppers_me_destroy",
-        summary="Erase the shopper: profile and tokens deleted, events unlinked.",
-        responses={204: None, **error_responses(401, 403, 429)},
+        summary="Erase the shopper: profile and tokens deleted, events unlinked; "
+                "says what open orders keep until delivered and paid.",
+        responses={200: ShopperErasureSerializer, **error_responses(401, 403, 429)},
     )
     def delete(self, request):
-        shopper_erase(shopper=request.auth)
-        response = Response(status=status.HTTP_204_NO_CONTENT)
+        kept = shopper_erase(shopper=request.auth)
+        # 200 with a body, not 204: the shopper must be told what is kept and why.
+        response = Response({"erased": True, "kept": kept})
         # The cookie would name a profile that no longer exists.
         response.delete_cookie(get_config()["COOKIE_NAME"], samesite="Lax")
         return response

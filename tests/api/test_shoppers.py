@@ -96,7 +96,8 @@ def test_erase_deletes_the_profile_and_its_token_stops_working(shopper_api, shop
     product = ProductFactory()
     Event.objects.create(shopper=shopper, product=product, type="click")
     response = shopper_api.delete(ME)
-    assert response.status_code == 204
+    assert response.status_code == 200
+    assert response.json() == {"erased": True, "kept": []}
     assert not ShopperProfile.objects.filter(pk=shopper.pk).exists()
     assert not ShopperToken.objects.filter(shopper_id=shopper.pk).exists()
     assert Event.objects.get().shopper_id is None  # kept for statistics, unlinked

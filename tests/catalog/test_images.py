@@ -286,6 +286,19 @@ def test_a_camera_sized_photo_is_processed_in_a_few_seconds():
     assert cpu_seconds < 6, f"{cpu_seconds:.1f} s of CPU"
 
 
+def test_an_incompressible_master_falls_back_to_a_baseline_jpeg():
+    # given 8-bit noise, which at quality 90 and 4:4:4 needs more than a byte per pixel
+    import random
+
+    noise = Image.frombytes("RGB", (400, 300), random.Random(1).randbytes(400 * 300 * 3))
+    # when the master is encoded (optimize=True overflows Pillow's whole-image buffer)
+    master = images.encode_master(noise)
+    # then it is a full-size JPEG that decodes, not an OSError
+    decoded = Image.open(io.BytesIO(master.data))
+    assert (decoded.format, decoded.size) == ("JPEG", (400, 300))
+    assert len(master.data) > 400 * 300
+
+
 # --- Rejections -------------------------------------------------------------------------
 
 

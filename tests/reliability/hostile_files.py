@@ -220,7 +220,7 @@ def hostile_files(seed: int = 7) -> list[HostileFile]:
             add(f"{label} missing last {missing} bytes", f"cut.{label.lower()}", data[:-missing])
 
     # Bit flips in a PNG: every chunk carries a CRC and the pixels a zlib checksum.
-    for flip in range(40):
+    for flip in range(130):
         data = bytearray(png)
         position = rng.randrange(8, len(data))
         data[position] ^= 1 << rng.randrange(8)
@@ -247,6 +247,43 @@ def hostile_files(seed: int = 7) -> list[HostileFile]:
     for name in ("empty.jpg", "empty.png", "empty.webp", ".jpg", "empty"):
         add(f"zero bytes as {name}", name, b"")
 
+    return cases
+
+
+def _high_iso(size: tuple[int, int], sigma: float, seed: int) -> Image.Image:
+    """Return a photo-like frame (smooth gradients) buried in sensor noise, as at ISO 6400."""
+    width, height = size
+    rng = random.Random(seed)
+    channels = []
+    for band in range(3):
+        base = Image.linear_gradient("L").resize(size)
+        if band == 1:
+            base = base.transpose(Image.Transpose.ROTATE_90).resize(size)
+        noise = Image.effect_noise(size, sigma)
+        # Different noise per channel: chroma noise is what makes high-ISO JPEGs big.
+        channels.append(Image.blend(base, noise.rotate(rng.choice((0, 180))), 0.55))
+    return Image.merge("RGB", channels)
+
+
+def high_entropy_photos() -> list[HostileFile]:
+    """Return honest photos that are hard to compress: each must be stored, never refused.
+
+    8-bit uniform noise is the worst case for an encoder (no two pixels alike);
+    high-ISO frames are what budget phones actually shoot indoors at night. At
+    quality 90 and 4:4:4 they take more than one byte per pixel, which once
+    broke the master encode ("broken data stream", a 500).
+    """
+    cases = []
+    for index, (width, height) in enumerate(((400, 300), (1000, 800), (2000, 1500))):
+        noise = Image.frombytes("RGB", (width, height),
+                                random.Random(index).randbytes(width * height * 3))
+        cases.append(HostileFile(f"8-bit noise PNG {width}x{height}", "noise.png",
+                                 encode("PNG", noise), "image/png"))
+        cases.append(HostileFile(f"8-bit noise JPEG q95 {width}x{height}", "noise.jpg",
+                                 encode("JPEG", noise, quality=95, subsampling=0)))
+        iso = _high_iso((width, height), sigma=70, seed=index)
+        cases.append(HostileFile(f"high-ISO JPEG {width}x{height}", "night.jpg",
+                                 encode("JPEG", iso, quality=92)))
     return cases
 
 

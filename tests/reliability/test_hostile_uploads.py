@@ -22,6 +22,7 @@ from tests.factories import CategoryFactory, ProductFactory
 from tests.reliability.hostile_files import (
     HOSTILE_NAMES,
     HostileFile,
+    high_entropy_photos,
     hostile_files,
     oversized_files,
     valid_png,
@@ -117,3 +118,15 @@ def test_a_real_photo_under_a_hostile_name_is_stored_under_its_content_hash_only
         assert "photo" not in stored_name and "passwd" not in stored_name
     files = _media_files(settings)
     assert files == set(stored)
+
+
+@pytest.mark.parametrize("photo", high_entropy_photos(), ids=lambda photo: photo.label)
+def test_a_high_entropy_photo_is_stored_not_a_server_error(client, seller_product, photo):
+    # given an honest photo that compresses badly (noise, high ISO)
+    # when the seller uploads it
+    response, _ = _post_photo(client, seller_product, photo)
+    # then it is stored like any other photo, with all its variants
+    assert response.status_code == 302, _photo_errors(response) if response.status_code == 200 \
+        else response.status_code
+    image = ProductImage.objects.get(product=seller_product)
+    assert image.variants
