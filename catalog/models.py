@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .querysets import ProductQuerySet, RegionQuerySet
+from .querysets import ProductImageQuerySet, ProductQuerySet, RegionQuerySet
 
 # Minor units per major unit. All currencies the shop serves today use 2.
 CURRENCY_EXPONENT = {"INR": 2, "AED": 2, "USD": 2, "EUR": 2, "NPR": 2, "BDT": 2}
@@ -254,6 +254,13 @@ def product_image_upload_to(instance: ProductImage, filename: str) -> str:
 
 
 class ProductImage(models.Model):
+    class Status(models.TextChoices):
+        # Stored as uploaded (checked, not yet decoded); a task makes the rest.
+        PENDING = "pending", _("Processing")
+        READY = "ready", _("Ready")
+        # The full decode refused the file; `error` says why, for the seller.
+        FAILED = "failed", _("Rejected")
+
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     alt_text = models.CharField(_("alt text"), max_length=200, blank=True)
@@ -271,7 +278,12 @@ class ProductImage(models.Model):
     placeholder_color = models.CharField(max_length=7, default="#dddddd", editable=False)
     # A tiny blurred preview as a data: URI (a few hundred bytes).
     placeholder_data = models.TextField(blank=True, editable=False)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices,
+                              default=Status.READY, editable=False)
+    error = models.CharField(_("problem"), max_length=300, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProductImageQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "id"]
@@ -280,6 +292,13 @@ class ProductImage(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(width__gte=0) & Q(height__gte=0),
                                    name="productimage_dimensions_gte_0"),
+            models.CheckConstraint(condition=Q(status__in=["pending", "ready", "failed"]),
+                                   name="productimage_status_valid"),
+        ]
+        indexes = [
+            # The sweep and the seller's list look for the few photos not ready yet.
+            models.Index(fields=["status"], condition=~Q(status="ready"),
+                         name="productimage_not_ready"),
         ]
 
     def __str__(self) -> str:

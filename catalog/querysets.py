@@ -15,6 +15,18 @@ class RegionQuerySet(models.QuerySet):
         return self.filter(path__contains=f"/{code}/")
 
 
+class ProductImageQuerySet(models.QuerySet):
+    def shown(self) -> ProductImageQuerySet:
+        """Return the photos shoppers may see: processed ones.
+
+        A photo still being processed (or rejected) has no variants, and its
+        stored file is the upload as received, metadata and all: it is never
+        served to shoppers. Its listing shows its next ready photo, or the
+        placeholder tile when it has none yet.
+        """
+        return self.filter(status="ready")
+
+
 class ProductQuerySet(models.QuerySet):
     def published(self) -> ProductQuerySet:
         """Return the listings a shopper may see: active ones."""

@@ -35,7 +35,7 @@ def _image_prefetch() -> Prefetch:
     # so a template can not issue a query per card by accident.
     return Prefetch(
         "images",
-        queryset=ProductImage.objects.order_by("position", "id"),
+        queryset=ProductImage.objects.shown().order_by("position", "id"),
         to_attr="image_list",
     )
 
@@ -68,7 +68,7 @@ class CardImage:
 
 def _first_image_card() -> QuerySet:
     return (
-        ProductImage.objects.filter(product=OuterRef("pk"))
+        ProductImage.objects.shown().filter(product=OuterRef("pk"))
         .order_by("position", "id")
         .annotate(card=JSONObject(
             variants="variants", width="width", height="height",

@@ -439,3 +439,45 @@ SHOP_IMAGE_FORMATS = ("avif", "webp", "jpeg")
 # Seconds a public API answer (catalog lists, details, trees) is kept server-side
 # in the default cache; 0 turns it off. Below the 60 s public max-age on purpose.
 SHOP_API_MICROCACHE_SECONDS = int(os.environ.get("SHOP_API_MICROCACHE_SECONDS", "15"))
+
+
+# --- Background tasks (core/tasks.py; docs/DEPLOY.md) ----------------------------------------
+# TASKS_BACKEND: "database" (default: task rows in DATABASES["default"], run by
+# `manage.py run_worker`, which `make run` starts), "rq" (Redis at
+# TASKS_REDIS_URL or REDIS_URL, for several machines) or "immediate" (run in
+# the caller: the test suite's default, see scripts/test.sh).
+from core.tasks import rq_queues_setting, tasks_setting  # noqa: E402 - kept with its block
+
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database").strip().lower() or "database"
+TASKS = tasks_setting(TASKS_BACKEND)
+INSTALLED_APPS += ["django_tasks", "django_tasks_db", "core"]
+TASKS_REDIS_URL = os.environ.get("TASKS_REDIS_URL") or REDIS_URL
+if TASKS_BACKEND == "rq":
+    if not TASKS_REDIS_URL:
+        raise ImproperlyConfigured("TASKS_BACKEND=rq needs TASKS_REDIS_URL or REDIS_URL.")
+    INSTALLED_APPS.append("django_rq")
+RQ_QUEUES = rq_queues_setting(TASKS_REDIS_URL or "redis://127.0.0.1:6379/0")
+SHOP_TASKS = {
+    "HEARTBEAT_SECONDS": float(os.environ.get("SHOP_TASKS_HEARTBEAT_SECONDS", "5")),
+    "WORKER_STALE_SECONDS": float(os.environ.get("SHOP_TASKS_WORKER_STALE_SECONDS", "30")),
+    "MAX_ATTEMPTS": int(os.environ.get("SHOP_TASKS_MAX_ATTEMPTS", "5")),
+    "RETRY_BACKOFF_SECONDS": float(os.environ.get("SHOP_TASKS_RETRY_BACKOFF_SECONDS", "10")),
+}
+# Periodic tasks: seconds between runs (0 turns one off). Runs once per
+# interval however many workers tick (core.models.ScheduledRun is the lock).
+SHOP_TASK_SCHEDULE = {
+    "rebuild_affinities": {
+        "task": "personalization.tasks.affinities_rebuild_task",
+        "every": int(os.environ.get("SHOP_REBUILD_AFFINITIES_EVERY", "3600")),
+    },
+    "refresh_analytics": {
+        "task": "analytics.tasks.analytics_refresh_task",
+        "every": int(os.environ.get("SHOP_REFRESH_ANALYTICS_EVERY", "3600")),
+    },
+    # Photos whose render task was lost (an engine without transactional enqueue
+    # that crashed between commit and enqueue) are queued again.
+    "product_images_sweep": {
+        "task": "catalog.tasks.product_images_sweep",
+        "every": int(os.environ.get("SHOP_IMAGE_SWEEP_EVERY", "600")),
+    },
+}

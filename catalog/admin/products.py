@@ -181,6 +181,16 @@ class ProductAdminForm(forms.ModelForm):
 def _image_preview(image: ProductImage | None, size: int) -> str:
     if image is None:
         return "—"
+    if image.status == ProductImage.Status.PENDING:
+        return format_html(
+            '<span class="photo-processing" style="display:inline-block;min-width:{}px">{}</span>',
+            size, _("Processing…"),
+        )
+    if image.status == ProductImage.Status.FAILED:
+        return format_html(
+            '<strong class="photo-rejected errornote" role="alert">{}</strong> {}',
+            _("Photo rejected:"), image.error,
+        )
     url = image.variant_url("webp", 160) or image.variant_url("jpeg", 160)
     if not url:
         return "—"

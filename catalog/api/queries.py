@@ -10,7 +10,7 @@ from catalog.models import Category, Product, ProductImage, Region
 
 def _images() -> Prefetch:
     # to_attr: serializers read `image_list`, so none of them can issue a query per row.
-    return Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"),
+    return Prefetch("images", queryset=ProductImage.objects.shown().order_by("position", "id"),
                     to_attr="image_list")
 
 
@@ -21,7 +21,7 @@ def _published_with_images() -> QuerySet[Product]:
 def _card_images() -> Prefetch:
     # Only what a card shows. Leaving `original` out also skips ImageField's
     # per-row dimension bookkeeping on load, a measurable share of a page.
-    images = ProductImage.objects.order_by("position", "id").only(
+    images = ProductImage.objects.shown().order_by("position", "id").only(
         "product_id", "position", "width", "height", "variants", "placeholder_color"
     )
     return Prefetch("images", queryset=images, to_attr="image_list")

@@ -1,0 +1,1 @@
+"""Plumbing with no domain imports: the apps above build on it, it never imports them."""
