@@ -47,9 +47,11 @@ demo: migrate
 static: install secret
 	$(RUN_ENV) $(PY) manage.py collectstatic --noinput -v0
 
+# gunicorn and the task worker (demo photos, rebuilds, analytics) together;
+# Ctrl-C stops both. TASK_WORKERS=2 make run renders photos faster.
 run: install secret messages migrate demo static
-	@echo "Serving the shop on http://127.0.0.1:$(PORT)/  (admin: /admin/)"
-	$(RUN_ENV) PORT=$(PORT) $(VENV)/bin/gunicorn -c shop/gunicorn.conf.py
+	@echo "Serving the shop on http://127.0.0.1:$(PORT)/  (admin: /admin/); task worker beside it"
+	$(RUN_ENV) PORT=$(PORT) $(PY) scripts/serve.py
 
 test: install-dev
 	bash scripts/test.sh

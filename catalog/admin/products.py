@@ -345,6 +345,31 @@ class ProductAdmin(SellerScopedAdmin):
             )
         adopt_saved(obj, saved)
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="",
+                           obj=None):
+        if obj is not None and request.method == "GET":
+            self._photo_messages(request, obj)
+        return super().render_change_form(request, context, add=add, change=change,
+                                          form_url=form_url, obj=obj)
+
+    def _photo_messages(self, request: HttpRequest, product: Product) -> None:
+        # A photo refused by the decode in the worker, after the save had
+        # already answered: the seller learns it here, on the product.
+        pending = 0
+        for image in product.images.exclude(status=ProductImage.Status.READY):
+            if image.status == ProductImage.Status.FAILED:
+                messages.error(request, _(
+                    "Photo %(position)d was rejected: %(reason)s Upload it again or delete it."
+                ) % {"position": image.position + 1, "reason": image.error})
+            else:
+                pending += 1
+        if pending:
+            messages.info(request, ngettext(
+                "%(n)d photo is being processed; shoppers see it once it is ready.",
+                "%(n)d photos are being processed; shoppers see them once they are ready.",
+                pending,
+            ) % {"n": pending})
+
     def save_related(self, request, form, formsets, change):
         # The services wrote the regions; form.save_m2m() would write them again.
         for formset in formsets:
