@@ -49,7 +49,9 @@ static: install secret
 
 # gunicorn and the task worker (demo photos, rebuilds, analytics) together;
 # Ctrl-C stops both. TASK_WORKERS=2 make run renders photos faster.
-run: install secret messages migrate demo static
+run: install secret messages migrate
+	@# The demo catalog and the static files do not depend on each other.
+	@$(MAKE) --no-print-directory -j2 demo static
 	@echo "Serving the shop on http://127.0.0.1:$(PORT)/  (admin: /admin/); task worker beside it"
 	$(RUN_ENV) PORT=$(PORT) $(PY) scripts/serve.py
 
