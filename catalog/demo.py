@@ -859,12 +859,12 @@ def _photo_jobs(specs: list[ProductSpec], sellers: dict[str, Seller]) -> list[_P
 
 
 def demo_photo_add(*, product_id: int, external_id: str, title: str, photo: dict) -> bool:
-    """Draw one demo photo and add it through the image pipeline; False if it exists.
+    """Draw one demo photo, add it through the image pipeline and render it; False if it exists.
 
     Idempotent by (product, position): a task killed after adding the photo
     adds nothing when it runs again.
     """
-    from .services.images import product_image_add
+    from .services.images import product_image_add, product_image_render
 
     spec = PhotoSpec(shape=photo["shape"], colour=tuple(photo["colour"]), seed=photo["seed"],
                      angle=photo["angle"])
@@ -875,7 +875,12 @@ def demo_photo_add(*, product_id: int, external_id: str, title: str, photo: dict
     upload = SimpleUploadedFile(
         f"{external_id}-{spec.angle + 1}.jpg", draw_photo(spec), content_type="image/jpeg",
     )
-    product_image_add(product=product, upload=upload, alt_text=alt[:200], position=spec.angle)
+    image = product_image_add(product=product, upload=upload, alt_text=alt[:200],
+                              position=spec.angle)
+    # Rendered here, not behind every other photo's drawing in the queue, so
+    # the demo's photos fill in one by one (the render task it queued finds
+    # the work done).
+    product_image_render(image_id=image.pk)
     return True
 
 
