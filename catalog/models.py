@@ -272,6 +272,7 @@ class ProductImage(models.Model):
     )
     width = models.PositiveIntegerField(default=0, editable=False)
     height = models.PositiveIntegerField(default=0, editable=False)
+    # SHA-256 of the file as uploaded (rows from before the task engine: of the master).
     content_hash = models.CharField(max_length=64, editable=False, db_index=True)
     # [{"width": 320, "height": 240, "format": "avif", "name": "...", "bytes": 9123}, ...]
     variants = models.JSONField(default=list, editable=False)

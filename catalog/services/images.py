@@ -310,7 +310,8 @@ def _apply(image: ProductImage, master: images.EncodedImage, rendition: images.R
     # file again under upload_to; it is already stored under its hash.
     image.original.name = master.master_name()
     image.width, image.height = master.width, master.height
-    image.content_hash = master.sha256
+    # content_hash stays the upload's (set on receipt): re-importing the same
+    # file finds its twin whether or not the first one has been rendered yet.
     image.variants = [variant.as_variant() for variant in rendition.variants]
     image.placeholder_color = rendition.placeholder_color
     image.placeholder_data = rendition.placeholder_data

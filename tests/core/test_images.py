@@ -150,3 +150,15 @@ def test_admin_save_time_does_not_include_encoding(client, photos):
     assert response.status_code == 302
     assert Product.objects.get(title="Lamp").images.filter(status="pending").count() == photos
     assert elapsed < 0.5 * photos + 0.5
+
+
+def test_the_content_hash_is_the_uploads_before_and_after_rendering():
+    # Re-imports find an existing photo by it, rendered or not yet.
+    import hashlib
+
+    data = make_image_bytes(width=640, height=480, seed=11)
+    image = product_image_add(product=ProductFactory(), upload=io.BytesIO(data))
+    assert image.content_hash == hashlib.sha256(data).hexdigest()
+    run_queued_tasks()
+    image.refresh_from_db()
+    assert (image.status, image.content_hash) == ("ready", hashlib.sha256(data).hexdigest())
