@@ -47,9 +47,13 @@ demo: migrate
 static: install secret
 	$(RUN_ENV) $(PY) manage.py collectstatic --noinput -v0
 
-run: install secret messages migrate demo static
-	@echo "Serving the shop on http://127.0.0.1:$(PORT)/  (admin: /admin/)"
-	$(RUN_ENV) PORT=$(PORT) $(VENV)/bin/gunicorn -c shop/gunicorn.conf.py
+# gunicorn and the task worker (demo photos, rebuilds, analytics) together;
+# Ctrl-C stops both. TASK_WORKERS=2 make run renders photos faster.
+run: install secret messages migrate
+	@# The demo catalog and the static files do not depend on each other.
+	@$(MAKE) --no-print-directory -j2 demo static
+	@echo "Serving the shop on http://127.0.0.1:$(PORT)/  (admin: /admin/); task worker beside it"
+	$(RUN_ENV) PORT=$(PORT) $(PY) scripts/serve.py
 
 test: install-dev
 	bash scripts/test.sh

@@ -11,19 +11,16 @@ from __future__ import annotations
 
 import io
 import math
-import os
 import random
 import secrets
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TextIO
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps
 
@@ -861,77 +858,59 @@ def _photo_jobs(specs: list[ProductSpec], sellers: dict[str, Seller]) -> list[_P
     ]
 
 
-def _add_photo(job: _PhotoJob) -> None:
-    from .services.images import product_image_add
+def demo_photo_add(*, product_id: int, external_id: str, title: str, photo: dict) -> bool:
+    """Draw one demo photo, add it through the image pipeline and render it; False if it exists.
 
-    product = Product.objects.get(pk=job.product_id)
-    alt = job.title if not job.photo.angle else f"{job.title}, close-up {job.photo.angle}"
+    Idempotent by (product, position): a task killed after adding the photo
+    adds nothing when it runs again.
+    """
+    from .services.images import product_image_add, product_image_render
+
+    spec = PhotoSpec(shape=photo["shape"], colour=tuple(photo["colour"]), seed=photo["seed"],
+                     angle=photo["angle"])
+    product = Product.objects.filter(pk=product_id).first()
+    if product is None or product.images.filter(position=spec.angle).exists():
+        return False
+    alt = title if not spec.angle else f"{title}, close-up {spec.angle}"
     upload = SimpleUploadedFile(
-        f"{job.external_id}-{job.photo.angle + 1}.jpg", draw_photo(job.photo),
-        content_type="image/jpeg",
+        f"{external_id}-{spec.angle + 1}.jpg", draw_photo(spec), content_type="image/jpeg",
     )
-    product_image_add(product=product, upload=upload, alt_text=alt[:200],
-                      position=job.photo.angle)
+    image = product_image_add(product=product, upload=upload, alt_text=alt[:200],
+                              position=spec.angle)
+    # Rendered here, not behind every other photo's drawing in the queue, so
+    # the demo's photos fill in one by one (the render task it queued finds
+    # the work done).
+    product_image_render(image_id=image.pk)
+    return True
 
 
 def photos_ensure(
     specs: list[ProductSpec], *, sellers: dict[str, Seller], stdout: TextIO | None,
-    workers: int,
 ) -> int:
-    """Draw and add the missing photos through the image pipeline; return how many."""
+    """Queue the drawing of the missing photos for the task worker; return how many.
+
+    Drawing (70 ms a photo) and encoding every variant (about 0.3 s) are the
+    worker's: `make run` serves the shop while the photos fill in, and a
+    listing shows its placeholder tile until its first photo is ready.
+    """
+    from .tasks import demo_photo_task
+
     jobs = _photo_jobs(specs, sellers)
-    if not jobs:
-        return 0
     started = time.monotonic()
-    lock = threading.Lock()
-    done = 0
-
-    def finished_one() -> None:
-        nonlocal done
-        with lock:
-            done += 1
-            if done % PROGRESS_EVERY == 0 or done == len(jobs):
-                _say(stdout, f"  photos: {done}/{len(jobs)} ({time.monotonic() - started:.1f} s)")
-
-    # Threads pay off because Pillow releases the GIL while it encodes. They
-    # need their own database connections, which cannot see rows the caller
-    # has not committed, so inside a caller's transaction the work stays here.
-    if workers <= 1 or connection.in_atomic_block:
-        for job in jobs:
-            _add_photo(job)
-            finished_one()
-        return len(jobs)
-
-    failed = threading.Event()
-
-    def work(share: list[_PhotoJob]) -> None:
-        try:
-            for job in share:
-                if failed.is_set():
-                    return  # another worker failed: the run is over, stop early
-                _add_photo(job)
-                finished_one()
-        except BaseException:
-            failed.set()
-            raise
-        finally:
-            # One connection per thread, closed when its share is done.
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(work, jobs[i::workers]) for i in range(workers)]
-        for future in futures:
-            future.result()
+    for done, job in enumerate(jobs, start=1):
+        demo_photo_task.enqueue(
+            product_id=job.product_id, external_id=job.external_id, title=job.title,
+            photo={"shape": job.photo.shape, "colour": list(job.photo.colour),
+                   "seed": job.photo.seed, "angle": job.photo.angle},
+        )
+        if done % PROGRESS_EVERY == 0 or done == len(jobs):
+            seconds = time.monotonic() - started
+            _say(stdout, f"  photos: {done}/{len(jobs)} queued ({seconds:.1f} s)")
     return len(jobs)
 
 
-def default_workers() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
-
-
 def seed_catalog(
-    *, products: int, seed: int, stdout: TextIO | None = None, workers: int | None = None,
-    now: datetime | None = None,
+    *, products: int, seed: int, stdout: TextIO | None = None, now: datetime | None = None,
 ) -> SeedResult:
     """Create whatever of the demo catalog is missing; return how many rows of each were new."""
     now = now or timezone.now()
@@ -946,7 +925,6 @@ def seed_catalog(
     result.products = products_ensure(specs, sellers=sellers, categories=categories,
                                       regions=regions, now=now, stdout=stdout)
     _say(stdout, f"products: {len(specs)} ({result.products} new)")
-    result.photos = photos_ensure(specs, sellers=sellers, stdout=stdout,
-                                  workers=workers or default_workers())
-    _say(stdout, f"photos: {result.photos} new")
+    result.photos = photos_ensure(specs, sellers=sellers, stdout=stdout)
+    _say(stdout, f"photos: {result.photos} new, drawn and encoded by the task worker")
     return result

@@ -56,8 +56,13 @@ class ProductImageForm(forms.ModelForm):
         upload = self.cleaned_data.get("original")
         if not isinstance(upload, UploadedFile):
             return upload  # the photo already stored, unchanged
+        limits = images.Limits.from_settings()
         try:
-            images.validate_upload(upload, limits=images.Limits.from_settings())
+            # The header only: the decode runs in the render task, so a save
+            # returns at once. A file that then fails to decode is marked
+            # rejected on the product, with the reason.
+            data = images.read_upload(upload, max_bytes=limits.max_bytes)
+            images.open_validated(data, limits=limits, decode=False)
         except images.ImageRejected as exc:
             raise ValidationError(exc.message, code=exc.code) from exc
         finally:

@@ -184,8 +184,13 @@ def read_upload(fp: BinaryIO, *, max_bytes: int) -> bytes:
     return data
 
 
-def open_validated(data: bytes, *, limits: Limits) -> Image.Image:
-    """Return the fully decoded image in `data`, or raise ImageRejected saying why not."""
+def open_validated(data: bytes, *, limits: Limits, decode: bool = True) -> Image.Image:
+    """Return the fully decoded image in `data`, or raise ImageRejected saying why not.
+
+    With `decode=False` every check but the decode itself runs (format,
+    declared size, trailing payloads): a header read, cheap enough for a web
+    request; truncated or corrupt pixel data is only found by the decode.
+    """
     if not data:
         raise ImageRejected(_("The file is empty."), code="empty")
     if len(data) > limits.max_bytes:
@@ -218,6 +223,8 @@ def open_validated(data: bytes, *, limits: Limits) -> Image.Image:
             )
         _check_dimensions(*img.size, limits=limits)
         _check_container(data, img.format)
+        if not decode:
+            return img
         try:
             img.load()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .money import CURRENCY_EXPONENT, discount_percent, minor_to_decimal
-from .querysets import ProductQuerySet, RegionQuerySet
+from .querysets import ProductImageQuerySet, ProductQuerySet, RegionQuerySet
 from .variants import variant_nearest
 
 
@@ -252,6 +252,13 @@ def product_image_upload_to(instance: ProductImage, filename: str) -> str:
 
 
 class ProductImage(models.Model):
+    class Status(models.TextChoices):
+        # Stored as uploaded (checked, not yet decoded); a task makes the rest.
+        PENDING = "pending", _("Processing")
+        READY = "ready", _("Ready")
+        # The full decode refused the file; `error` says why, for the seller.
+        FAILED = "failed", _("Rejected")
+
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     alt_text = models.CharField(_("alt text"), max_length=200, blank=True)
@@ -263,13 +270,19 @@ class ProductImage(models.Model):
     )
     width = models.PositiveIntegerField(default=0, editable=False)
     height = models.PositiveIntegerField(default=0, editable=False)
+    # SHA-256 of the file as uploaded (rows from before the task engine: of the master).
     content_hash = models.CharField(max_length=64, editable=False, db_index=True)
     # [{"width": 320, "height": 240, "format": "avif", "name": "...", "bytes": 9123}, ...]
     variants = models.JSONField(default=list, editable=False)
     placeholder_color = models.CharField(max_length=7, default="#dddddd", editable=False)
     # A tiny blurred preview as a data: URI (a few hundred bytes).
     placeholder_data = models.TextField(blank=True, editable=False)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices,
+                              default=Status.READY, editable=False)
+    error = models.CharField(_("problem"), max_length=300, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProductImageQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "id"]
@@ -278,6 +291,13 @@ class ProductImage(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(width__gte=0) & Q(height__gte=0),
                                    name="productimage_dimensions_gte_0"),
+            models.CheckConstraint(condition=Q(status__in=["pending", "ready", "failed"]),
+                                   name="productimage_status_valid"),
+        ]
+        indexes = [
+            # The sweep and the seller's list look for the few photos not ready yet.
+            models.Index(fields=["status"], condition=~Q(status="ready"),
+                         name="productimage_not_ready"),
         ]
 
     def __str__(self) -> str:

@@ -15,6 +15,18 @@ class RegionQuerySet(models.QuerySet):
         return self.filter(path__contains=f"/{code}/")
 
 
+class ProductImageQuerySet(models.QuerySet):
+    def shown(self) -> ProductImageQuerySet:
+        """Return the photos shoppers may see: processed ones.
+
+        A photo still being processed (or rejected) has no variants, and its
+        stored file is the upload as received, metadata and all: it is never
+        served to shoppers. Its listing shows its next ready photo, or the
+        placeholder tile when it has none yet.
+        """
+        return self.filter(status="ready")
+
+
 class ProductQuerySet(models.QuerySet):
     def published(self) -> ProductQuerySet:
         """Return the listings a shopper may see: active ones."""
@@ -32,12 +44,12 @@ class ProductQuerySet(models.QuerySet):
         return self.filter(pk__in=ids).filter(Exists(visible)).order_by()
 
     def with_images(self) -> ProductQuerySet:
-        """Prefetch every photo, in gallery order, as `image_list` on each product.
+        """Prefetch every photo shoppers may see, in gallery order, as `image_list`.
 
         to_attr: templates and serializers read `product.image_list`, never
         `product.images.all`, so none of them can issue a query per product.
         """
-        images = self.model.images.rel.related_model.objects.order_by("position", "id")
+        images = self.model.images.rel.related_model.objects.shown().order_by("position", "id")
         return self.prefetch_related(models.Prefetch("images", queryset=images,
                                                      to_attr="image_list"))
 

@@ -14,11 +14,16 @@ from django.utils._os import safe_join
 from django.views.decorators.http import require_safe
 
 ALLOWED_TYPES = {"image/avif", "image/webp", "image/jpeg", "image/png"}
+# catalog.services.images keeps uploads here, metadata and all, until rendered.
+INCOMING_PREFIX = "products/incoming/"
 
 
 @require_safe
 def serve_media(request, path: str):
     normalized = posixpath.normpath(path).lstrip("/")
+    if normalized.startswith(INCOMING_PREFIX):
+        # Uploads as received, waiting for their render: never served.
+        raise Http404("Not found")
     try:
         full_path = Path(safe_join(settings.MEDIA_ROOT, normalized))
     except Exception as exc:  # SuspiciousFileOperation: a path outside MEDIA_ROOT

@@ -8,6 +8,8 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from core.tasks import worker_readiness
+
 logger = logging.getLogger(__name__)
 
 
@@ -21,7 +23,7 @@ def healthz(request):
 @never_cache
 @require_safe
 def readyz(request):
-    """Return 200 when the database and the cache answer, 503 otherwise."""
+    """Return 200 when the database and the cache answer, 503 otherwise; report the worker."""
     checks = {}
     try:
         with connection.cursor() as cursor:
@@ -38,5 +40,12 @@ def readyz(request):
         logger.exception("readiness: cache unreachable")
         checks["cache"] = "error"
     ready = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if ready else "error", **checks},
+    # The task worker is reported, not required: a web server with no worker
+    # still serves pages, and must not be taken out of the load balancer.
+    try:
+        worker = worker_readiness()
+    except Exception:  # noqa: BLE001
+        logger.exception("readiness: task queue unreadable")
+        worker = {"status": "error"}
+    return JsonResponse({"status": "ok" if ready else "error", **checks, "worker": worker},
                         status=200 if ready else 503)

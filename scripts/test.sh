@@ -4,6 +4,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 export DJANGO_DEBUG=${DJANGO_DEBUG:-0}
+# Tasks run in the caller unless a test picks an engine (tests/core/): a photo
+# saved in a test has its variants when the call returns.
+export TASKS_BACKEND=${TASKS_BACKEND:-immediate}
 # Close database connections after each request: live-server threads would
 # otherwise keep PostgreSQL sessions open and block dropping the test database.
 export DATABASE_CONN_MAX_AGE=${DATABASE_CONN_MAX_AGE:-0}

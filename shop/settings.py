@@ -13,6 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from whitenoise.compress import Compressor
 
 from core.client_ip import parse_trusted_proxies
 
@@ -255,6 +256,12 @@ WHITENOISE_MAX_AGE = 31536000 if not DEBUG else 0
 # Tests and local debugging serve straight from static/ without collectstatic.
 WHITENOISE_USE_FINDERS = DEBUG or env_bool("SHOP_PLAIN_STATIC")
 WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS
+# collectstatic is most of a fresh `make run`: brotli at its highest level on
+# 12 MB of source maps (only ever fetched by devtools, which take them
+# uncompressed) and on a second, unhashed copy of every file (nothing links to
+# one: every URL comes from the manifest) took 100 s of its 24 s now.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
 
 MEDIA_S3_BUCKET = os.environ.get("MEDIA_S3_BUCKET", "")
 if MEDIA_S3_BUCKET:
@@ -463,3 +470,45 @@ SHOP_IMAGE_FORMATS = ("avif", "webp", "jpeg")
 # Seconds a public API answer (catalog lists, details, trees) is kept server-side
 # in the default cache; 0 turns it off. Below the 60 s public max-age on purpose.
 SHOP_API_MICROCACHE_SECONDS = int(os.environ.get("SHOP_API_MICROCACHE_SECONDS", "15"))
+
+
+# --- Background tasks (core/tasks.py; docs/DEPLOY.md) ----------------------------------------
+# TASKS_BACKEND: "database" (default: task rows in DATABASES["default"], run by
+# `manage.py run_worker`, which `make run` starts), "rq" (Redis at
+# TASKS_REDIS_URL or REDIS_URL, for several machines) or "immediate" (run in
+# the caller: the test suite's default, see scripts/test.sh).
+from core.tasks import rq_queues_setting, tasks_setting  # noqa: E402 - kept with its block
+
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database").strip().lower() or "database"
+TASKS = tasks_setting(TASKS_BACKEND)
+INSTALLED_APPS += ["django_tasks", "django_tasks_db"]
+TASKS_REDIS_URL = os.environ.get("TASKS_REDIS_URL") or REDIS_URL
+if TASKS_BACKEND == "rq":
+    if not TASKS_REDIS_URL:
+        raise ImproperlyConfigured("TASKS_BACKEND=rq needs TASKS_REDIS_URL or REDIS_URL.")
+    INSTALLED_APPS.append("django_rq")
+RQ_QUEUES = rq_queues_setting(TASKS_REDIS_URL or "redis://127.0.0.1:6379/0")
+SHOP_TASKS = {
+    "HEARTBEAT_SECONDS": float(os.environ.get("SHOP_TASKS_HEARTBEAT_SECONDS", "5")),
+    "WORKER_STALE_SECONDS": float(os.environ.get("SHOP_TASKS_WORKER_STALE_SECONDS", "30")),
+    "MAX_ATTEMPTS": int(os.environ.get("SHOP_TASKS_MAX_ATTEMPTS", "5")),
+    "RETRY_BACKOFF_SECONDS": float(os.environ.get("SHOP_TASKS_RETRY_BACKOFF_SECONDS", "10")),
+}
+# Periodic tasks: seconds between runs (0 turns one off). Runs once per
+# interval however many workers tick (core.models.ScheduledRun is the lock).
+SHOP_TASK_SCHEDULE = {
+    "rebuild_affinities": {
+        "task": "personalization.tasks.affinities_rebuild_task",
+        "every": int(os.environ.get("SHOP_REBUILD_AFFINITIES_EVERY", "3600")),
+    },
+    "refresh_analytics": {
+        "task": "analytics.tasks.analytics_refresh_task",
+        "every": int(os.environ.get("SHOP_REFRESH_ANALYTICS_EVERY", "3600")),
+    },
+    # Photos whose render task was lost (an engine without transactional enqueue
+    # that crashed between commit and enqueue) are queued again.
+    "product_images_sweep": {
+        "task": "catalog.tasks.product_images_sweep",
+        "every": int(os.environ.get("SHOP_IMAGE_SWEEP_EVERY", "600")),
+    },
+}

@@ -230,7 +230,9 @@ _COLUMNS = ("pk", "title", "price_minor", "compare_at_minor", "currency", "stock
 
 def _first_image_text() -> Subquery:
     first = (
-        ProductImage.objects.filter(product=OuterRef("pk"))
+        # Only processed photos: one still rendering (or rejected) has no
+        # variants, and its master is the upload as received (catalog.tasks).
+        ProductImage.objects.shown().filter(product=OuterRef("pk"))
         .order_by("position", "id")
         .annotate(card=JSONObject(
             variants="variants", width="width", height="height",

@@ -40,3 +40,11 @@ def keep_db_connection():
     yield
     signals.request_started.connect(close_old_connections)
     signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def database_tasks(settings):
+    """Queue tasks as rows in the test database (the embedded engine) instead of running them."""
+    from core.tasks import tasks_setting
+
+    settings.TASKS = tasks_setting("database")

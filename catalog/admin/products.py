@@ -175,6 +175,16 @@ class ProductAdminForm(forms.ModelForm):
 def _image_preview(image: ProductImage | None, size: int) -> str:
     if image is None:
         return "—"
+    if image.status == ProductImage.Status.PENDING:
+        return format_html(
+            '<span class="photo-processing" style="display:inline-block;min-width:{}px">{}</span>',
+            size, _("Processing…"),
+        )
+    if image.status == ProductImage.Status.FAILED:
+        return format_html(
+            '<strong class="photo-rejected errornote" role="alert">{}</strong> {}',
+            _("Photo rejected:"), image.error,
+        )
     url = image.variant_url("webp", 160) or image.variant_url("jpeg", 160)
     if not url:
         return "—"
@@ -328,6 +338,31 @@ class ProductAdmin(SellerScopedAdmin):
                 external_id=data.get("external_id", ""),
             )
         adopt_saved(obj, saved)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="",
+                           obj=None):
+        if obj is not None and request.method == "GET":
+            self._photo_messages(request, obj)
+        return super().render_change_form(request, context, add=add, change=change,
+                                          form_url=form_url, obj=obj)
+
+    def _photo_messages(self, request: HttpRequest, product: Product) -> None:
+        # A photo refused by the decode in the worker, after the save had
+        # already answered: the seller learns it here, on the product.
+        pending = 0
+        for image in product.images.exclude(status=ProductImage.Status.READY):
+            if image.status == ProductImage.Status.FAILED:
+                messages.error(request, _(
+                    "Photo %(position)d was rejected: %(reason)s Upload it again or delete it."
+                ) % {"position": image.position + 1, "reason": image.error})
+            else:
+                pending += 1
+        if pending:
+            messages.info(request, ngettext(
+                "%(n)d photo is being processed; shoppers see it once it is ready.",
+                "%(n)d photos are being processed; shoppers see them once they are ready.",
+                pending,
+            ) % {"n": pending})
 
     def save_related(self, request, form, formsets, change):
         # The services wrote the regions; form.save_m2m() would write them again.

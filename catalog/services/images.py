@@ -1,17 +1,22 @@
-"""Product photo writes: add, replace, regenerate, delete.
+"""Product photo writes: add, replace, render, regenerate, delete.
 
-The heavy work (decoding, encoding a dozen files) happens before any
-transaction opens, so a slow upload never holds a database lock. Files are
-content-addressed: the same bytes always get the same name, writing is
-idempotent, and a name is only deleted once no image row refers to it.
+A web request only checks an upload's header (format, declared size, no
+trailing payload) and stores the file as received, in a pending image row; the
+decode and the dozen encodes run in a task (catalog.tasks), off the request
+path and outside any transaction. Files are content-addressed: the same bytes
+always get the same name, writing is idempotent, and a name is only deleted
+once no image row refers to it. So a render killed half way and run again
+writes the same files under the same names, never a second set.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import operator
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from django.conf import settings
@@ -23,10 +28,14 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from catalog import images
+from catalog import tasks as catalog_tasks
 from catalog.models import Product, ProductImage
+from core.tasks import enqueue_on_commit
 
-# Folders the pipeline writes to; nothing else lives there.
-STORAGE_FOLDERS = ("products/masters", "products/v")
+# Folders the pipeline writes to; nothing else lives there. Uploads wait in
+# "incoming" (as received: possibly with GPS data, under an unguessable
+# content-hash name, never linked from a shopper's page) until rendered.
+STORAGE_FOLDERS = ("products/masters", "products/v", "products/incoming")
 # How many names one reference check looks up at a time (one OR of lookups each).
 RELEASE_BATCH = 200
 
@@ -38,13 +47,15 @@ MASTER_MAX_SIDE = 2048
 def product_image_add(
     *, product: Product, upload: BinaryIO, alt_text: str = "", position: int | None = None
 ) -> ProductImage:
-    """Validate and process `upload`, store its files and return the new image of `product`.
+    """Check `upload`, store it and return the new, pending image of `product`.
 
-    Raises ValidationError({"original": ...}) when the upload is not an acceptable photo;
-    nothing is written in that case.
+    Its variants are made by the `product_image_render_task` queued with it
+    (in the same transaction on the database engine). Raises
+    ValidationError({"original": ...}) when the upload is not an acceptable
+    photo; nothing is written in that case.
     """
-    processed = _process(upload)
-    names = _store(processed.master, processed.rendition)
+    received = _receive(upload)
+    names = {received.name}
     try:
         with transaction.atomic():
             # The product row lock serialises concurrent adds, so two photos
@@ -54,22 +65,27 @@ def product_image_add(
             if position is None:
                 position = _next_position(product)
             image = ProductImage(product=product, position=position, alt_text=alt_text)
-            _apply(image, processed.master, processed.rendition)
+            _apply_received(image, received)
             image.full_clean()
             image.save()
+            render = enqueue_on_commit(catalog_tasks.product_image_render_task,
+                                       image_id=image.pk)
     except BaseException:
         _release(names)
         raise
-    return image
+    return _rendered(image, render)
 
 
 def product_image_update(
     *, image: ProductImage, upload: BinaryIO | None = None, alt_text: str | None = None,
     position: int | None = None,
 ) -> ProductImage:
-    """Change the photo, alt text or position of `image`; return it saved."""
-    processed = _process(upload) if upload is not None else None
-    new_names = _store(processed.master, processed.rendition) if processed else set()
+    """Change the photo, alt text or position of `image`; return it saved.
+
+    A new photo makes the image pending again until its render task has run.
+    """
+    received = _receive(upload) if upload is not None else None
+    new_names = {received.name} if received else set()
     try:
         with transaction.atomic():
             image = ProductImage.objects.select_for_update().get(pk=image.pk)
@@ -78,16 +94,79 @@ def product_image_update(
                 image.alt_text = alt_text
             if position is not None:
                 image.position = position
-            if processed is not None:
-                _apply(image, processed.master, processed.rendition)
+            if received is not None:
+                _apply_received(image, received)
             image.full_clean()
             image.save()
-            if processed is not None:
+            render = None
+            if received is not None:
+                render = enqueue_on_commit(catalog_tasks.product_image_render_task,
+                                           image_id=image.pk)
                 transaction.on_commit(lambda: _release(old_names - new_names))
     except BaseException:
         _release(new_names)
         raise
-    return image
+    return _rendered(image, render)
+
+
+def product_image_render(*, image_id: int) -> str:
+    """Decode a pending image's upload, store its master and variants; return its status.
+
+    Idempotent: a ready or rejected image, or one deleted meanwhile, is left
+    as it is. Safe to kill at any point: files are content-addressed, so a
+    second run writes the same names (nothing twice), and the row changes in
+    one transaction, only if it still holds the upload this run started from.
+    A file the decode refuses marks the image rejected, with the reason for
+    the seller; reading the storage failing raises (the task retries).
+    """
+    image = ProductImage.objects.filter(pk=image_id).first()
+    if image is None or image.status != ProductImage.Status.PENDING:
+        return "gone" if image is None else image.status
+    source = image.original.name
+    with default_storage.open(source, "rb") as stored:
+        data = stored.read()
+    try:
+        processed = images.process_upload(
+            data, limits=images.Limits.from_settings(), widths=settings.SHOP_IMAGE_WIDTHS,
+            formats=settings.SHOP_IMAGE_FORMATS, master_side=MASTER_MAX_SIDE,
+        )
+    except images.ImageRejected as exc:
+        with transaction.atomic():
+            rejected = ProductImage.objects.filter(
+                pk=image_id, status=ProductImage.Status.PENDING, original=source
+            ).update(status=ProductImage.Status.FAILED, error=exc.message[:300])
+        return ProductImage.Status.FAILED if rejected else "superseded"
+    names = _store(processed.master, processed.rendition)
+    with transaction.atomic():
+        image = ProductImage.objects.select_for_update().filter(pk=image_id).first()
+        superseded = (image is None or image.status != ProductImage.Status.PENDING
+                      or image.original.name != source)
+        if not superseded:
+            _apply(image, processed.master, processed.rendition)
+            image.status, image.error = ProductImage.Status.READY, ""
+            image.full_clean()
+            image.save()
+    # After the row changed (a worker runs outside any transaction): the upload
+    # as received, or our files if the image was deleted or replaced meanwhile,
+    # are deleted unless some row still refers to them.
+    _release(names if superseded else {source} - names)
+    return "superseded" if superseded else ProductImage.Status.READY
+
+
+def product_images_pending_requeue(*, older_than: dt.timedelta) -> list[int]:
+    """Queue the render of pending images older than `older_than` again; return their ids.
+
+    For engines that enqueue after commit (RQ): a crash between the commit and
+    the enqueue leaves an image pending with no task. Rendering is idempotent,
+    so an image whose task is merely slow loses nothing by a second one.
+    """
+    cutoff = timezone.now() - older_than
+    ids = list(ProductImage.objects.filter(
+        status=ProductImage.Status.PENDING, created_at__lt=cutoff
+    ).values_list("pk", flat=True))
+    for image_id in ids:
+        catalog_tasks.product_image_render_task.enqueue(image_id=image_id)
+    return ids
 
 
 def product_image_regenerate(*, image: ProductImage) -> ProductImage:
@@ -186,16 +265,44 @@ def image_file_names(image: ProductImage) -> set[str]:
 # --- Internals --------------------------------------------------------------------------
 
 
-def _process(upload: BinaryIO) -> images.ProcessedImage:
+@dataclass(frozen=True)
+class _Received:
+    name: str
+    sha256: str
+    width: int
+    height: int
+
+
+def _receive(upload: BinaryIO) -> _Received:
+    """Check the header of `upload` and store its bytes as received; return what was stored."""
     limits = images.Limits.from_settings()
     try:
         data = images.read_upload(upload, max_bytes=limits.max_bytes)
-        return images.process_upload(
-            data, limits=limits, widths=settings.SHOP_IMAGE_WIDTHS,
-            formats=settings.SHOP_IMAGE_FORMATS, master_side=MASTER_MAX_SIDE,
-        )
+        header = images.open_validated(data, limits=limits, decode=False)
     except images.ImageRejected as exc:
         raise ValidationError({"original": ValidationError(exc.message, code=exc.code)}) from exc
+    digest = hashlib.sha256(data).hexdigest()
+    extension = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "webp"}[header.format]
+    # The full digest: the name is the only thing keeping an unprocessed upload private.
+    name = f"products/incoming/{digest[:2]}/{digest}.{extension}"
+    _write_once(name, data)
+    return _Received(name=name, sha256=digest, width=header.width, height=header.height)
+
+
+def _rendered(image: ProductImage, render) -> ProductImage:
+    # An engine that ran the render already (immediate, in tests) changed the row.
+    if render is not None and render.is_finished:
+        image.refresh_from_db()
+    return image
+
+
+def _apply_received(image: ProductImage, received: _Received) -> None:
+    image.original.name = received.name
+    image.width, image.height = received.width, received.height
+    image.content_hash = received.sha256
+    image.variants = []
+    image.placeholder_data = ""
+    image.status, image.error = ProductImage.Status.PENDING, ""
 
 
 def _apply(image: ProductImage, master: images.EncodedImage, rendition: images.Rendition) -> None:
@@ -203,7 +310,8 @@ def _apply(image: ProductImage, master: images.EncodedImage, rendition: images.R
     # file again under upload_to; it is already stored under its hash.
     image.original.name = master.master_name()
     image.width, image.height = master.width, master.height
-    image.content_hash = master.sha256
+    # content_hash stays the upload's (set on receipt): re-importing the same
+    # file finds its twin whether or not the first one has been rendered yet.
     image.variants = [variant.as_variant() for variant in rendition.variants]
     image.placeholder_color = rendition.placeholder_color
     image.placeholder_data = rendition.placeholder_data

@@ -37,7 +37,7 @@ def _fast_password_hashing(settings):
 
 def seed(**options) -> str:
     out = io.StringIO()
-    call_command("seed_demo", products=PRODUCTS, shoppers=0, events=0, workers=1,
+    call_command("seed_demo", products=PRODUCTS, shoppers=0, events=0,
                  stdout=out, **options)
     return out.getvalue()
 
@@ -223,7 +223,7 @@ def test_seed_demo_hands_shoppers_and_events_to_personalization():
 
     # when the demo is seeded with a few shoppers and events
     out = io.StringIO()
-    call_command("seed_demo", products=PRODUCTS, shoppers=30, events=300, workers=1,
+    call_command("seed_demo", products=PRODUCTS, shoppers=30, events=300,
                  stdout=out)
 
     # then personalization made them, against the demo catalog, with the same seed
@@ -231,24 +231,3 @@ def test_seed_demo_hands_shoppers_and_events_to_personalization():
     assert Event.objects.exists()
     assert not Event.objects.exclude(product__external_id__startswith="demo-p").exists()
     assert "skipped" not in out.getvalue()
-
-
-@pytest.mark.django_db(transaction=True)
-def test_photos_are_added_on_worker_threads_outside_a_transaction():
-    # The in-memory test database is one shared-cache SQLite: a second writer
-    # gets "table is locked" at once instead of waiting (the file database of a
-    # real run waits on its busy timeout), so this race only means something on
-    # PostgreSQL, where CI runs it.
-    from django.db import connection
-
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
-        pytest.skip("in-memory SQLite cannot wait for locks; run on PostgreSQL")
-    # given no transaction around the command (as on the command line), two workers
-    out = io.StringIO()
-    call_command("seed_demo", products=PRODUCTS, shoppers=0, events=0, workers=2, stdout=out)
-
-    # then every photo was added, once, from the worker threads' own connections
-    expected = sum(len(product_spec(i, seed=42).photos) for i in range(PRODUCTS))
-    assert ProductImage.objects.count() == expected
-    assert ProductImage.objects.values("product", "position").distinct().count() == expected
-    assert f"photos: {expected}/{expected}" in out.getvalue()

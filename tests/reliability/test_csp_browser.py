@@ -43,8 +43,9 @@ def shop(tmp_path_factory):
     live = ReliabilityShop(tmp_path_factory.mktemp("csp"), workers=2, database_url="")
     try:
         live.start()
+        # Photos drawn and rendered in the command (no task worker runs here).
         live.manage("seed_demo", "--products", "6", "--shoppers", "0", "--events", "0",
-                    "--workers", "1")
+                    extra_env={"TASKS_BACKEND": "immediate"})
         live.seed("buyers", count=0, stock=5, quantity=0, title="Seller's own item")
         yield live
     finally:

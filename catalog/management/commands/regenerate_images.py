@@ -44,7 +44,7 @@ class Command(BaseCommand):
             raise CommandError("--progress-every must be at least 1.")
         if options["prune_older_than"] < 0:
             raise CommandError("--prune-older-than must not be negative.")
-        queryset = ProductImage.objects.order_by("pk")
+        queryset = ProductImage.objects.shown().order_by("pk")
         if options["products"]:
             queryset = queryset.filter(product_id__in=options["products"])
         ids = list(queryset.values_list("pk", flat=True))

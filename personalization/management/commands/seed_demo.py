@@ -12,14 +12,14 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from catalog.demo import default_workers, seed_catalog
+from catalog.demo import seed_catalog
 from personalization.demo import seed_shoppers_and_events
 
 
 class Command(BaseCommand):
     help = (
-        "Create a demo catalog (sellers, categories, regions, products with photos drawn "
-        "by Pillow), then demo shoppers and events. Safe to run again."
+        "Create a demo catalog (sellers, categories, regions, products; their photos are "
+        "drawn by Pillow in the task worker), then demo shoppers and events. Safe to run again."
     )
 
     def add_arguments(self, parser):
@@ -31,20 +31,16 @@ class Command(BaseCommand):
                             help="how many events (default 60000)")
         parser.add_argument("--seed", type=int, default=42,
                             help="random seed; the same seed gives the same catalog")
-        parser.add_argument("--workers", type=int, default=default_workers(),
-                            help="threads encoding photos (default: the number of cores, "
-                                 "at most 4)")
 
-    def handle(self, *args, products, shoppers, events, seed, workers, **options):
+    def handle(self, *args, products, shoppers, events, seed, **options):
         # Checked here rather than by argparse: call_command() passes keyword
         # options straight through without parsing them.
         for name, value in (("products", products), ("shoppers", shoppers),
-                            ("events", events), ("workers", workers)):
+                            ("events", events)):
             if value < 0:
                 raise CommandError(f"--{name}: expected zero or more, got {value}")
         started = time.monotonic()
-        result = seed_catalog(products=products, seed=seed, stdout=self.stdout,
-                              workers=workers or 1)
+        result = seed_catalog(products=products, seed=seed, stdout=self.stdout)
         if shoppers or events:
             seed_shoppers_and_events(shoppers=shoppers, events=events, seed=seed,
                                      stdout=self.stdout)

@@ -1,0 +1,38 @@
+"""Catalog background tasks: rendering uploaded photos (see catalog.services.images)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import OperationalError
+from django_tasks import task
+
+from catalog import demo
+from catalog.services import images as image_services
+from core.tasks import retrying
+
+# A pending photo this old without its variants has probably lost its task.
+PENDING_REQUEUE_AFTER = dt.timedelta(minutes=10)
+
+
+@task()
+# Storage or a locked database: worth another try. A refused file is not (it is
+# recorded on the image, for the seller).
+@retrying(retry_on=(OSError, OperationalError))
+def product_image_render_task(*, image_id: int) -> str:
+    """Make the master, variants and placeholder of a just-uploaded photo."""
+    return image_services.product_image_render(image_id=image_id)
+
+
+@task()
+def product_images_sweep() -> int:
+    """Queue again the renders of photos left pending too long; return how many."""
+    return len(image_services.product_images_pending_requeue(older_than=PENDING_REQUEUE_AFTER))
+
+
+@task()
+@retrying(retry_on=(OSError, OperationalError))
+def demo_photo_task(*, product_id: int, external_id: str, title: str, photo: dict) -> bool:
+    """Draw a demo listing's photo and add it (its render is queued in turn)."""
+    return demo.demo_photo_add(product_id=product_id, external_id=external_id, title=title,
+                               photo=photo)
