@@ -6,6 +6,11 @@ import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from django.db import router
+
+from catalog.models import Region
+from core.db import CompiledQuery, instances_from_row, model_columns
+
 from .models import ShopperProfile
 
 if TYPE_CHECKING:
@@ -21,12 +26,29 @@ def parse_public_id(value: object) -> uuid.UUID | None:
         return None
 
 
+# Every page reads this (the `sid` cookie): the profile and its region as one
+# row, compiled once (core/db.py), instances built with Model.from_db.
+_profile_by_public_id = CompiledQuery(
+    lambda _shape, public_id: ShopperProfile.objects.filter(public_id=public_id)
+    .order_by("pk").values_list(*model_columns(ShopperProfile),
+                                *model_columns(Region, "region__"))[:1]
+)
+
+
 def shopper_get(*, public_id: uuid.UUID | str) -> ShopperProfile | None:
     """Return the profile with this public id, or None (also for a malformed id)."""
     parsed = parse_public_id(public_id)
     if parsed is None:
         return None
-    return ShopperProfile.objects.select_related("region").filter(public_id=parsed).first()
+    rows = _profile_by_public_id.rows(alias=router.db_for_read(ShopperProfile),
+                                      public_id=parsed)
+    if not rows:
+        return None
+    alias = router.db_for_read(ShopperProfile)
+    profile, region = instances_from_row(alias, rows[0], ShopperProfile, Region)
+    # What select_related("region") would have cached (None: no region).
+    profile.region = region if profile.region_id is not None else None
+    return profile
 
 
 def shopper_get_for_user(*, user: AbstractBaseUser | AnonymousUser) -> ShopperProfile | None:

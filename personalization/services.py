@@ -16,13 +16,14 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models.functions import TruncDay
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from catalog.models import Product, Region
+from core.db import CompiledQuery, instances_from_row, model_columns
 
 from . import privacy
 from .conf import get_config
@@ -92,14 +93,24 @@ def shopper_create_anonymous(*, user: AbstractBaseUser | None = None
     return shopper, shopper_token_create(shopper=shopper)
 
 
+# Every API call reads this: the token and its shopper as one row, compiled
+# once (core/db.py), instances built with Model.from_db.
+_token_with_shopper = CompiledQuery(
+    lambda _shape, key_hash: ShopperToken.objects.filter(key_hash=key_hash).order_by("pk")
+    .values_list(*model_columns(ShopperToken), *model_columns(ShopperProfile, "shopper__"))[:1]
+)
+
+
 def shopper_from_token(token: str) -> ShopperProfile | None:
     """Return the profile this raw token belongs to, or None; note its use hourly at most."""
     if not token or len(token) > _TOKEN_MAX_LENGTH:
         return None
-    row = (ShopperToken.objects.select_related("shopper")
-           .filter(key_hash=_hash_token(token)).first())
-    if row is None:
+    alias = router.db_for_read(ShopperToken)
+    rows = _token_with_shopper.rows(alias=alias, key_hash=_hash_token(token))
+    if not rows:
         return None
+    row, shopper = instances_from_row(alias, rows[0], ShopperToken, ShopperProfile)
+    row.shopper = shopper
     now = timezone.now()
     resolution = timedelta(seconds=get_config()["LAST_SEEN_RESOLUTION_SECONDS"])
     if row.last_used_at is None or now - row.last_used_at >= resolution:
