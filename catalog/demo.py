@@ -861,22 +861,27 @@ def _photo_jobs(specs: list[ProductSpec], sellers: dict[str, Seller]) -> list[_P
 def demo_photo_add(*, product_id: int, external_id: str, title: str, photo: dict) -> bool:
     """Draw one demo photo, add it through the image pipeline and render it; False if it exists.
 
-    Idempotent by (product, position): a task killed after adding the photo
-    adds nothing when it runs again.
+    Idempotent by (product, position): a task killed after adding the photo,
+    or a second task for the same photo (seed_demo run again before the worker
+    caught up, on another worker), adds nothing.
     """
     from .services.images import product_image_add, product_image_render
 
     spec = PhotoSpec(shape=photo["shape"], colour=tuple(photo["colour"]), seed=photo["seed"],
                      angle=photo["angle"])
-    product = Product.objects.filter(pk=product_id).first()
-    if product is None or product.images.filter(position=spec.angle).exists():
+    if not Product.objects.filter(pk=product_id).exists():
         return False
     alt = title if not spec.angle else f"{title}, close-up {spec.angle}"
     upload = SimpleUploadedFile(
         f"{external_id}-{spec.angle + 1}.jpg", draw_photo(spec), content_type="image/jpeg",
     )
-    image = product_image_add(product=product, upload=upload, alt_text=alt[:200],
-                              position=spec.angle)
+    with transaction.atomic():
+        # The product row lock makes "is it there yet? add it" one step across workers.
+        product = Product.objects.select_for_update().filter(pk=product_id).first()
+        if product is None or product.images.filter(position=spec.angle).exists():
+            return False
+        image = product_image_add(product=product, upload=upload, alt_text=alt[:200],
+                                  position=spec.angle)
     # Rendered here, not behind every other photo's drawing in the queue, so
     # the demo's photos fill in one by one (the render task it queued finds
     # the work done).

@@ -162,3 +162,16 @@ def test_the_content_hash_is_the_uploads_before_and_after_rendering():
     run_queued_tasks()
     image.refresh_from_db()
     assert (image.status, image.content_hash) == ("ready", hashlib.sha256(data).hexdigest())
+
+
+def test_a_demo_photo_queued_twice_is_drawn_rendered_and_added_once():
+    # (seed_demo run again before the worker caught up)
+    from catalog.tasks import demo_photo_task
+
+    product = ProductFactory()
+    photo = {"shape": "pot", "colour": [200, 80, 40], "seed": 1, "angle": 0}
+    for _ in range(2):
+        demo_photo_task.enqueue(product_id=product.pk, external_id="demo-p1", title="Pot",
+                                photo=photo)
+    run_queued_tasks()
+    assert list(product.images.values_list("position", "status")) == [(0, "ready")]
