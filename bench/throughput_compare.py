@@ -149,6 +149,39 @@ def generator(port: int, path: str, headers: dict) -> float:
     return total / (time.monotonic() - started)
 
 
+def _write_doc(refs: list[str], table: list[str]) -> None:
+    import datetime as dt
+    import platform
+
+    sys.path.insert(0, str(ROOT))
+    from bench.sections import write_section
+
+    section = "\n".join([
+        "## Throughput across commits (feed page and API against hello)",
+        "",
+        f"Measured by `bench/throughput_compare.py {' '.join(refs)}` on "
+        f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
+        f"{os.cpu_count()} cores shared with the load generators, Python "
+        f"{platform.python_version()}: each commit served by its own gunicorn "
+        f"(shop/gunicorn.conf.py, {WORKERS} sync workers, SQLite) on the same rows "
+        f"(seed_demo --products {PRODUCTS} --shoppers 200 --events 5000 made by the first "
+        "commit, copied and migrated by the second), photos included. "
+        f"{ROUNDS} rounds interleave the commits; in each, hello then the endpoint for "
+        f"{SECONDS} s with wrk (2 threads, 8 connections) and with the Python generator of "
+        "bench/steps/50-api (8 keep-alive clients), one load at a time. Budget "
+        "(DESIGN.md, issue 11): feed page >= 0.25 and feed API >= 0.35 of hello.",
+        "",
+        *table,
+        "",
+        "026816c is main before the layers split (issue 11); the second row is the code "
+        "after it. Reproduce: `.venv/bin/python bench/throughput_compare.py 026816c HEAD` "
+        "(env COMPARE_ROUNDS, COMPARE_SECONDS, COMPARE_PRODUCTS, WEB_CONCURRENCY; "
+        "COMPARE_WRITE_DOC=1 rewrites this section).",
+        "",
+    ])
+    write_section("## Throughput across commits (feed page and API against hello)", section)
+
+
 def main() -> None:
     refs = (sys.argv[1:] + ["026816c", "HEAD"][len(sys.argv[1:]):])[:2]
     work = Path(tempfile.mkdtemp(prefix="throughput-compare-"))
@@ -186,16 +219,21 @@ def main() -> None:
                         ratios[s.ref][tool][name].append(value / hello)
                         print(f"{s.ref} {tool} {name}: {value:.0f}/s, hello {hello:.0f}/s, "
                               f"ratio {value / hello:.3f}", flush=True)
-        print("\n| commit | load generator | feed API / hello (median, rounds) "
-              "| feed page / hello (median, rounds) |\n|---|---|---|---|")
+        table = ["| commit | load generator | feed API / hello (median; rounds) "
+                 "| feed page / hello (median; rounds) |", "|---|---|---|---|"]
         for s in served:
+            commit = subprocess.run(["git", "rev-parse", "--short", s.ref], cwd=ROOT,
+                                    capture_output=True, text=True).stdout.strip() or s.ref
             for tool in ("wrk", "generator"):
                 cells = []
                 for name in ("feed API", "feed page"):
                     values = ratios[s.ref][tool][name]
                     cells.append(f"{statistics.median(values):.3f} "
                                  f"({', '.join(f'{v:.2f}' for v in values)})")
-                print(f"| {s.ref} | {tool} | {cells[0]} | {cells[1]} |")
+                table.append(f"| {s.ref} ({commit}) | {tool} | {cells[0]} | {cells[1]} |")
+        print("\n".join(table))
+        if os.environ.get("COMPARE_WRITE_DOC") == "1":
+            _write_doc(refs, table)
         out = ROOT / "bench" / "results" / "throughput-compare.json"
         out.parent.mkdir(exist_ok=True)
         out.write_text(json.dumps({"refs": refs, "rounds": ROUNDS, "seconds": SECONDS,
