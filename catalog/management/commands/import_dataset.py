@@ -2,7 +2,8 @@
 
 Each file is atomic: a file with any bad row is reported line by line and
 nothing from it is written. Files are imported in dependency order (products,
-then shoppers, then events, which refer to both), whatever the order given.
+then shoppers, then events, which refer to both), whatever the order given;
+categories and regions, which products and shoppers name, come first.
 """
 
 import importlib
@@ -14,6 +15,8 @@ from shop.datasets import DatasetError
 
 # (option, module, function), in the order they must run.
 IMPORTERS = (
+    ("categories", "catalog.vocabulary_import", "import_categories"),
+    ("regions", "catalog.vocabulary_import", "import_regions"),
     ("products", "catalog.importers", "import_products"),
     ("shoppers", "personalization.importers", "import_shoppers"),
     ("events", "personalization.importers", "import_events"),
@@ -41,10 +44,13 @@ class Command(BaseCommand):
         "Products: id,title,category,price[,seller,regions,stock,created_at,description,image] "
         "(an id the seller already has is updated; see catalog/importers.py). "
         "Shoppers: id,region,age,gender,language. Events: shopper,product,type,timestamp. "
+        "Categories: slug,name[,parent]. Regions: code,name,kind[,parent,currency,language]. "
         "Each file is all or nothing: bad rows are listed by line and nothing is written."
     )
 
     def add_arguments(self, parser):
+        parser.add_argument("--categories", metavar="F", help="categories CSV")
+        parser.add_argument("--regions", metavar="F", help="regions CSV")
         parser.add_argument("--products", metavar="F", help="products CSV")
         parser.add_argument("--shoppers", metavar="F", help="shoppers CSV")
         parser.add_argument("--events", metavar="F", help="events CSV")
@@ -52,7 +58,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         chosen = [(opt, mod, fn) for opt, mod, fn in IMPORTERS if options.get(opt)]
         if not chosen:
-            raise CommandError("nothing to import: give --products, --shoppers and/or --events")
+            raise CommandError("nothing to import: give --categories, --regions, --products, "
+                               "--shoppers and/or --events")
         # Check every file and importer before importing any, so a typo in the
         # last argument does not leave the first file imported alone.
         plan = []
