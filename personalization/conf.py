@@ -62,6 +62,9 @@ DEFAULTS: dict[str, Any] = {
     "NEIGHBOURS_PER_ITEM": 20,
     "NEIGHBOUR_MIN_SHOPPERS": 2,
     "NEIGHBOUR_ITEMS_PER_SHOPPER": 30,
+    # Item-kNN damping: a pair's cosine is multiplied by co / (co + this), so
+    # two shoppers in common do not outrank two hundred (personalization/lattice.py).
+    "NEIGHBOUR_SHRINKAGE": 10.0,
     # Trending: a short half-life over the last few days, compared with the
     # long-run share.
     "TRENDING_WINDOW_DAYS": 7,
@@ -85,6 +88,17 @@ DEFAULTS: dict[str, Any] = {
         "dormant": {"co_occurrence": 0.05, "revisit": 0.15, "category": 0.20, "segment": 0.15,
                     "trending": 0.05, "fresh": 0.10, "prior": 0.40},
     },
+    # Weights fitted per shop at each rebuild (personalization/fitting.py):
+    # the last FIT_HOLDOUT_DAYS of events are held out, FIT_SHOPPERS cold and
+    # as many warm shoppers (a sample seeded by FIT_SEED) score each weighting,
+    # FIT_ROUNDS rounds of coordinate search. A cohort with fewer than
+    # FIT_MIN_SHOPPERS held-out shoppers keeps RANKING_WEIGHTS.
+    "FIT_WEIGHTS": True,
+    "FIT_HOLDOUT_DAYS": 14,
+    "FIT_SHOPPERS": 300,
+    "FIT_MIN_SHOPPERS": 30,
+    "FIT_SEED": 13,
+    "FIT_ROUNDS": 2,
     # Share of feed slots reserved for new listings and new sellers, so supply
     # gets seen; more for habit-formed shoppers, who tolerate exploration.
     "EXPLORATION_SHARE": {"new": 0.05, "first_order": 0.08, "forming": 0.08, "habit": 0.12,
@@ -142,7 +156,8 @@ def get_config() -> dict[str, Any]:
 def _validate(config: dict[str, Any]) -> None:
     for key in ("HABIT_ORDERS", "HABIT_WINDOW_DAYS", "DORMANT_AFTER_DAYS", "K_THRESHOLD",
                 "BATCH_MAX_EVENTS", "IMPORT_BATCH_SIZE", "LAST_SEEN_RESOLUTION_SECONDS",
-                "ABANDONED_AFTER_DAYS"):
+                "ABANDONED_AFTER_DAYS", "FIT_HOLDOUT_DAYS", "FIT_SHOPPERS", "FIT_MIN_SHOPPERS",
+                "FIT_ROUNDS"):
         value = config[key]
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ImproperlyConfigured(f"PERSONALIZATION[{key!r}] must be a positive integer.")

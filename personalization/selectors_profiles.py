@@ -95,3 +95,25 @@ def shopper_recent_product_ids(
         if len(product_ids) == limit:
             break
     return list(product_ids)
+
+
+def ranking_fit_get() -> dict | None:
+    """Return the served version's weight fit (personalization/fitting.py) for
+    the admin, with the version's id and build time; None before any rebuild."""
+    from .affinity import RankingVersion
+
+    version = (RankingVersion.objects.filter(status=RankingVersion.Status.ACTIVE)
+               .only("pk", "built_at", "stats").first())
+    if version is None:
+        return None
+    fit = dict(version.stats.get("fit") or {"status": "configured",
+                                             "message": "the rebuild did not fit weights"})
+    cohorts = []
+    for cohort in ("cold", "warm"):
+        weights = (fit.get("weights") or {}).get(cohort)
+        cohorts.append({"cohort": cohort, "weights": sorted(weights.items()) if weights else [],
+                        "validation": (fit.get("validation") or {}).get(cohort)})
+    return {"version": version.pk, "built_at": version.built_at, "status": fit["status"],
+            "message": fit.get("message", ""), "messages": fit.get("messages", []),
+            "holdout_days": fit.get("holdout_days"), "seed": fit.get("seed"),
+            "cohorts": cohorts}
