@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from itertools import combinations
 
@@ -42,6 +42,7 @@ from catalog.models import Product
 from .affinity import RankingVersion
 from .conf import get_config
 from .models import Event, ShopperProfile
+from .ranking import STAGES, RankingParams, rank
 from .rebuild import affinities_rebuild
 from .selectors import feed_ranking_compute
 
@@ -51,7 +52,10 @@ RELEVANT_TYPES = ("click", "cart", "share", "purchase")
 GLOBAL = "global popularity"
 KNN = "item-kNN"
 FULL = "full ranker"
+NO_EXPLORATION = "full ranker without exploration"
 KNN_NEIGHBOURS = 50
+# "New" for the exposure figure: listed less than this many days before the cut.
+NEW_DAYS = 7
 
 Progress = Callable[[str], None]
 
@@ -68,13 +72,15 @@ class EvaluationRow:
     ndcg: float
     hit_rate: float
     coverage: float
+    # Share of the top-k slots that went to listings younger than NEW_DAYS.
+    new_share: float = 0.0
 
 
 def methods() -> list[str]:
     """Return the method names in table order."""
     singles = [f"{dim} popularity" for dim in DIMENSIONS]
     pairs = [f"{a} x {b} popularity" for a, b in combinations(DIMENSIONS, 2)]
-    return [GLOBAL, *singles, *pairs, KNN, FULL]
+    return [GLOBAL, *singles, *pairs, KNN, FULL, NO_EXPLORATION]
 
 
 def ndcg_at_k(ranked: Sequence[int], relevant: set[int], k: int) -> float:
@@ -295,7 +301,13 @@ def _evaluate_cohort(cohort: str, shopper_ids: list[int], relevant: dict[int, se
                      shown_never: dict[int, set[int]], baselines: Baselines, version_id: int,
                      cut: datetime, k: int, catalogue: int, say: Progress) -> list[EvaluationRow]:
     names = methods()
-    totals = {method: [0.0, 0.0, set()] for method in names}
+    totals = {method: [0.0, 0.0, set(), 0] for method in names}
+    params = RankingParams.from_config(get_config())
+    # The cost of the exploration slots: the same inputs ranked without them.
+    unexplored = replace(params, exploration_share=dict.fromkeys(STAGES, 0.0))
+    new_since = cut - timedelta(days=NEW_DAYS)
+    new_ids = set(Product.objects.filter(created_at__gt=new_since, created_at__lte=cut)
+                  .values_list("pk", flat=True))
     dimension_sets = [(), *Baselines._dimension_sets()]
     shoppers = ShopperProfile.objects.select_related("region").in_bulk(shopper_ids)
     for done, shopper_id in enumerate(shopper_ids, 1):
@@ -305,20 +317,23 @@ def _evaluate_cohort(cohort: str, shopper_ids: list[int], relevant: dict[int, se
         excluded = shown_never.get(shopper_id, set())
         for method, dims in zip(names, dimension_sets, strict=False):
             ranked = _top(baselines.popularity(dims, profile), excluded, k)
-            _score(totals[method], ranked, relevant[shopper_id], k)
+            _score(totals[method], ranked, relevant[shopper_id], k, new_ids)
         _score(totals[KNN], _top(baselines.knn(shopper_id, k + len(excluded)), excluded, k),
-               relevant[shopper_id], k)
-        result = feed_ranking_compute(shopper=shopper, as_of=cut, version_id=version_id,
-                                      pinned=True, limit=k)
-        ranked = [item.product_id for item in result[1]] if result else []
-        _score(totals[FULL], ranked, relevant[shopper_id], k)
+               relevant[shopper_id], k, new_ids)
+        found = feed_ranking_compute(shopper=shopper, as_of=cut, version_id=version_id,
+                                     pinned=True, inputs_only=True)
+        for method, method_params in ((FULL, params), (NO_EXPLORATION, unexplored)):
+            ranked = [item.product_id for item in rank(found[1], method_params, k)] \
+                if found else []
+            _score(totals[method], ranked, relevant[shopper_id], k, new_ids)
         if done % 500 == 0:
             say(f"  {cohort}: {done}/{len(shopper_ids)} shoppers")
     n = max(len(shopper_ids), 1)
     return [
         EvaluationRow(method=method, cohort=cohort, shoppers=len(shopper_ids),
-                      ndcg=ndcg / n, hit_rate=hits / n, coverage=len(items) / catalogue)
-        for method, (ndcg, hits, items) in totals.items()
+                      ndcg=ndcg / n, hit_rate=hits / n, coverage=len(items) / catalogue,
+                      new_share=new / (n * k))
+        for method, (ndcg, hits, items, new) in totals.items()
     ]
 
 
@@ -332,10 +347,12 @@ def _top(ranked: list[int], excluded: set[int], k: int) -> list[int]:
     return out
 
 
-def _score(total: list, ranked: list[int], relevant: set[int], k: int) -> None:
+def _score(total: list, ranked: list[int], relevant: set[int], k: int,
+           new_ids: set[int]) -> None:
     total[0] += ndcg_at_k(ranked, relevant, k)
     total[1] += hit_at_k(ranked, relevant, k)
     total[2].update(ranked[:k])
+    total[3] += sum(1 for pid in ranked[:k] if pid in new_ids)
 
 
 def rows_as_dicts(rows: Sequence[EvaluationRow]) -> list[dict]:
@@ -345,11 +362,12 @@ def rows_as_dicts(rows: Sequence[EvaluationRow]) -> list[dict]:
 def format_table(rows: Sequence[EvaluationRow], k: int) -> str:
     """Return the rows as a Markdown table."""
     lines = [
-        f"| cohort | method | shoppers | NDCG@{k} | HitRate@{k} | coverage |",
-        "|---|---|---:|---:|---:|---:|",
+        f"| cohort | method | shoppers | NDCG@{k} | HitRate@{k} | coverage | "
+        f"new listings (<{NEW_DAYS} d) in top {k} |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         lines.append(f"| {row.cohort} | {row.method} | {row.shoppers} | {row.ndcg:.4f} | "
-                     f"{row.hit_rate:.4f} | {row.coverage:.2%} |")
+                     f"{row.hit_rate:.4f} | {row.coverage:.2%} | {row.new_share:.1%} |")
     return "\n".join(lines)
 

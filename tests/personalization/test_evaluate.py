@@ -69,8 +69,9 @@ def test_evaluation_reports_each_method_for_cold_and_warm_shoppers(two_regions):
     rows = ranking_evaluate(k=5, test_days=14)
 
     table = {(row.cohort, row.method): row for row in rows}
-    # Global, four single dimensions, six pairs, item-kNN, full ranker; two cohorts.
-    assert len(rows) == 2 * 13
+    # Global, four single dimensions, six pairs, item-kNN, full ranker with and
+    # without exploration; two cohorts.
+    assert len(rows) == 2 * 14
     assert {row.shoppers for row in rows if row.cohort == "cold"} == {4}
     assert {row.shoppers for row in rows if row.cohort == "warm"} == {1}
     # Region B's newcomers: their region's list finds what they click, the
@@ -101,7 +102,7 @@ def test_command_prints_a_table_and_refuses_bad_options(two_regions):
 
     text = out.getvalue()
     assert "| cohort | method | shoppers | NDCG@5 | HitRate@5 | coverage |" in text
-    assert text.count("\n| cold |") == 13 and text.count("\n| warm |") == 13
+    assert text.count("\n| cold |") == 14 and text.count("\n| warm |") == 14
     with pytest.raises(CommandError, match="--k"):
         call_command("evaluate_ranking", k="0", stdout=StringIO())
 
