@@ -22,7 +22,10 @@ GLOBAL_KEY = "g"
 TREND_KEY = "trend"
 STAGES = ("new", "first_order", "forming", "habit", "dormant")
 # In order of precedence when two explain an item equally: most personal first.
-COMPONENTS = ("co_occurrence", "revisit", "category", "segment", "trending", "fresh", "prior")
+COMPONENTS = ("co_occurrence", "revisit", "category", "segment", "demographic", "trending",
+              "fresh", "prior")
+# Components a configured weighting may leave out (weight 0): added later.
+OPTIONAL_COMPONENTS = ("demographic",)
 # Event types that express interest (a hide is the opposite; a view is weak).
 POSITIVE_TYPES = ("view", "click", "cart", "purchase", "share")
 
@@ -54,6 +57,9 @@ class ComponentWeights:
     trending: float
     fresh: float  # listing age
     prior: float  # global popularity
+    # Popularity in the most specific usable segment without region (age band,
+    # gender, language): where the region says little, the profile still may.
+    demographic: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -86,7 +92,9 @@ class RankingParams:
         weights = {}
         for stage in STAGES:
             raw = config["RANKING_WEIGHTS"].get(stage)
-            if not isinstance(raw, Mapping) or set(raw) != set(COMPONENTS) or any(
+            if not isinstance(raw, Mapping) or not (
+                set(COMPONENTS) - set(OPTIONAL_COMPONENTS) <= set(raw) <= set(COMPONENTS)
+            ) or any(
                 isinstance(v, bool) or not isinstance(v, int | float) or v < 0
                 for v in raw.values()
             ):
@@ -94,7 +102,8 @@ class RankingParams:
                     f"PERSONALIZATION['RANKING_WEIGHTS'][{stage!r}] must map each of "
                     f"{', '.join(COMPONENTS)} to a number >= 0."
                 )
-            weights[stage] = ComponentWeights(**{name: float(raw[name]) for name in COMPONENTS})
+            weights[stage] = ComponentWeights(**{name: float(raw.get(name, 0.0))
+                                                 for name in COMPONENTS})
         shares = {}
         for stage in STAGES:
             share = config["EXPLORATION_SHARE"].get(stage)
@@ -383,6 +392,11 @@ def components_compute(data: RankingInput, params: RankingParams) -> Components:
         segment[listing.product_id], segment_source[listing.product_id] = segment_affinity(
             listing.product_id, chain, params.smoothing)
     segment = _distribution(segment)
+    profile_chain = [s for s in chain if s.key != GLOBAL_KEY and not s.key.startswith("r")]
+    profile_chain += [root] if root else []
+    demographic = _distribution({
+        lst.product_id: segment_affinity(lst.product_id, profile_chain, params.smoothing)[0]
+        for lst in listings})
     prior = _distribution({lst.product_id: root.items.get(lst.product_id, 0.0)
                            for lst in listings} if root else {})
     trending = _distribution({lst.product_id: data.trending.get(lst.product_id, 0.0)
@@ -417,6 +431,7 @@ def components_compute(data: RankingInput, params: RankingParams) -> Components:
         parts["revisit"].append(revisit.get(pid, 0.0))
         parts["category"].append((taste_segment + taste_personal) * within)
         parts["segment"].append(segment.get(pid, 0.0))
+        parts["demographic"].append(demographic.get(pid, 0.0))
         parts["trending"].append(trending.get(pid, 0.0))
         parts["prior"].append(prior.get(pid, 0.0))
         age_days = (data.now - listing.created_at).total_seconds() / 86400.0
@@ -470,7 +485,7 @@ def score_candidates(data: RankingInput, params: RankingParams) -> list[Scored]:
             reason = Reason.NEW
         elif dominant == "trending":
             reason = Reason.TRENDING
-        elif dominant in ("segment", "category"):
+        elif dominant in ("segment", "category", "demographic"):
             source = table.sources.get(pid)
             label = source.label if source is not None and source.label else table.region_label
             if source is not None and source.key != GLOBAL_KEY and label:

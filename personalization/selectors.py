@@ -132,13 +132,16 @@ _SEGMENT_FIELDS = ("version_id", "key", "distinct_shoppers", "usable", "label", 
 
 def _lattice_trim(rows: list[dict], keys: Sequence[str]) -> list[dict]:
     """Keep the rows the ranking uses: the most specific usable segment of the
-    lattice (its scores are already shrunk toward every coarser one), the
-    global one and the trend. The lattice has up to 32 keys per profile;
-    carrying all their lists would cost every request parsing time for
-    nothing."""
+    lattice (its scores are already shrunk toward every coarser one), the most
+    specific one without region, the global one and the trend. The lattice
+    has up to 32 keys per profile; carrying all their lists would cost every
+    request parsing time for nothing."""
     by_key = {row["key"]: row for row in rows}
     first = next((key for key in keys if key in by_key and key != "g"), None)
-    wanted = {first, "g", TREND_KEY}
+    # And the most specific one without region, for the demographic component.
+    profile = next((key for key in keys if key in by_key and key != "g"
+                    and not key.startswith("r")), None)
+    wanted = {first, profile, "g", TREND_KEY}
     return [row for row in rows if row["key"] in wanted]
 
 
