@@ -56,12 +56,12 @@ DEFAULTS: dict[str, Any] = {
     "REBUILD_WINDOW_DAYS": 180,
     # The top items kept per segment: the candidate list the feed scores.
     "CANDIDATES_PER_SEGMENT": 300,
-    # Item-to-item co-occurrence: neighbours kept per item, the fewest shoppers
-    # a pair needs (one shopper's two clicks are not a pattern), and the most
-    # recent/strongest items per shopper that form pairs (bounds the self-join).
+    # Item-to-item co-occurrence: neighbours kept per item and the fewest
+    # shoppers a pair needs (one shopper's two clicks are not a pattern). The
+    # sparse product runs in blocks of items, so no per-shopper cap is needed
+    # to bound memory.
     "NEIGHBOURS_PER_ITEM": 20,
     "NEIGHBOUR_MIN_SHOPPERS": 2,
-    "NEIGHBOUR_ITEMS_PER_SHOPPER": 30,
     # Item-kNN damping: a pair's cosine is multiplied by co / (co + this), so
     # two shoppers in common do not outrank two hundred (personalization/lattice.py).
     "NEIGHBOUR_SHRINKAGE": 10.0,
@@ -163,6 +163,11 @@ def _validate(config: dict[str, Any]) -> None:
         value = config[key]
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ImproperlyConfigured(f"PERSONALIZATION[{key!r}] must be a positive integer.")
+    shrinkage = config["NEIGHBOUR_SHRINKAGE"]
+    if isinstance(shrinkage, bool) or not isinstance(shrinkage, int | float) or shrinkage < 0:
+        raise ImproperlyConfigured("PERSONALIZATION['NEIGHBOUR_SHRINKAGE'] must be a number >= 0.")
+    if not isinstance(config["FIT_SEED"], int) or isinstance(config["FIT_SEED"], bool):
+        raise ImproperlyConfigured("PERSONALIZATION['FIT_SEED'] must be a whole number.")
     if not config["HALF_LIFE_DAYS"] > 0:
         raise ImproperlyConfigured("PERSONALIZATION['HALF_LIFE_DAYS'] must be positive.")
     weights = config["EVENT_WEIGHTS"]

@@ -130,7 +130,7 @@ class RankingParams:
                 "PERSONALIZATION: a window of more than 500 half-lives makes weights underflow."
             )
         for key in ("CANDIDATES_PER_SEGMENT", "NEIGHBOURS_PER_ITEM", "NEIGHBOUR_MIN_SHOPPERS",
-                    "NEIGHBOUR_ITEMS_PER_SHOPPER", "TRENDING_WINDOW_DAYS", "NEW_LISTING_DAYS",
+                    "TRENDING_WINDOW_DAYS", "NEW_LISTING_DAYS",
                     "NEW_SELLER_DAYS", "HISTORY_EVENTS", "HISTORY_DAYS", "FRESH_CANDIDATES",
                     "FEED_SNAPSHOT_SIZE", "FEED_SNAPSHOT_TTL_SECONDS",
                     "FEED_CURSOR_MAX_AGE_SECONDS", "FEED_MAX_PAGE_SIZE", "RANKING_CACHE_SECONDS",
