@@ -1,26 +1,29 @@
-"""`rebuild_affinities`: aggregate events into a new ranking version, in SQL.
+"""`rebuild_affinities`: aggregate events into a new ranking version.
 
-The database does the work: every step is one INSERT ... SELECT ... GROUP BY
-(or a few, chunked), so memory stays flat however many events there are, and
-Python only touches per-segment rows (bounded by regions x demographics, not
-by events). The SQL is portable between SQLite and PostgreSQL except for one
-expression, an event's age in days, which each vendor spells differently.
+The database aggregates the events (one INSERT ... SELECT ... GROUP BY per
+chunk of shoppers), so what reaches Python is one row per (shopper, item)
+pair of interest, never the raw events; NumPy/SciPy then do the lattice and
+the neighbours on those pairs (personalization/lattice.py), with memory
+bounded by the pairs. The SQL is portable between SQLite and PostgreSQL
+except for one expression, an event's age in days, which each vendor spells
+differently.
+
+Before the build, unless disabled, the mixture weights are fitted on the most
+recent FIT_HOLDOUT_DAYS (personalization/fitting.py, which builds its own
+scratch version first).
 
 Steps, all into rows tagged with the new version id:
 1. shopper items: decayed, type-weighted sum per (shopper, product), from the
-   events of consenting shoppers in the window;
-2. segment members: each active shopper's segments (global, every level of
-   their region, region+gender, region+age band+gender);
-3. segments: distinct shoppers and total weight per segment; `usable` when at
-   or above the k threshold;
-4. item scores per usable segment, level by level from the root, shrunk
-   toward the parent's score: (n*share + m*parent) / (n + m);
-5. category scores the same way (per leaf category: tastes are that fine);
-6. trending: short half-life share minus long-run share;
-7. item neighbours: cosine-normalised co-occurrence, top N per item;
-8. candidate lists: the top items per segment packed onto the segment row;
-then the scratch rows go, the active pointer flips in one short transaction,
-old versions are deleted and lifecycle stages refreshed.
+   interest events of consenting shoppers in the window (no hides, no feed
+   impressions);
+2. load: those pairs into arrays;
+3. segment lattice: every usable combination of profile dimensions, with
+   shrunk item and category scores packed onto its Segment row;
+4. trending: distinct shoppers per item over the last few days;
+5. item neighbours: damped cosine item-kNN, top N per item;
+then the scratch rows go, the fitted weights are stored on the global
+segment, the active pointer flips in one short transaction, old versions are
+deleted and lifecycle stages refreshed.
 """
 
 from __future__ import annotations
