@@ -23,6 +23,7 @@ from django.views.decorators.cache import never_cache
 
 from catalog.models import Seller
 from personalization.models import LifecycleStage
+from personalization.selectors_profiles import ranking_fit_get
 
 from . import exports, selectors, svg
 from .models import Snapshot
@@ -226,12 +227,13 @@ class AnalyticsAdmin(admin.ModelAdmin):
 
     def ranking_view(self, request: HttpRequest) -> HttpResponse:
         def build(request, *, query, seller, snapshot):
-            extra = {}
+            extra = {"fit": ranking_fit_get()}
             if snapshot is not None:
                 health = selectors.ranking_health_get(snapshot=snapshot)
                 contexts = selectors.contexts_get(snapshot=snapshot)
                 volumes = selectors.volumes_get(snapshot=snapshot)
                 extra = {
+                    **extra,
                     "health": health,
                     "contexts": contexts,
                     "contexts_chart": svg.bar_chart(

@@ -101,6 +101,10 @@ class Segment(models.Model):
     candidates = models.JSONField(default=list, blank=True)
     # {"<category id>": score}
     categories = models.JSONField(default=dict, blank=True)
+    # Only on the global segment ("g"): the mixture weights fitted for this
+    # shop at the rebuild, {"cold": {...}, "warm": {...}}; read by the feed in
+    # the same single query as the segments. Empty: the configured weights.
+    weights = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("segment")

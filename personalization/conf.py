@@ -56,12 +56,15 @@ DEFAULTS: dict[str, Any] = {
     "REBUILD_WINDOW_DAYS": 180,
     # The top items kept per segment: the candidate list the feed scores.
     "CANDIDATES_PER_SEGMENT": 300,
-    # Item-to-item co-occurrence: neighbours kept per item, the fewest shoppers
-    # a pair needs (one shopper's two clicks are not a pattern), and the most
-    # recent/strongest items per shopper that form pairs (bounds the self-join).
+    # Item-to-item co-occurrence: neighbours kept per item and the fewest
+    # shoppers a pair needs (one shopper's two clicks are not a pattern). The
+    # sparse product runs in blocks of items, so no per-shopper cap is needed
+    # to bound memory.
     "NEIGHBOURS_PER_ITEM": 20,
     "NEIGHBOUR_MIN_SHOPPERS": 2,
-    "NEIGHBOUR_ITEMS_PER_SHOPPER": 30,
+    # Item-kNN damping: a pair's cosine is multiplied by co / (co + this), so
+    # two shoppers in common do not outrank two hundred (personalization/lattice.py).
+    "NEIGHBOUR_SHRINKAGE": 10.0,
     # Trending: a short half-life over the last few days, compared with the
     # long-run share.
     "TRENDING_WINDOW_DAYS": 7,
@@ -69,6 +72,8 @@ DEFAULTS: dict[str, Any] = {
     # Mixture weights per lifecycle stage (see ranking.score_candidates):
     # new shoppers lean on what is popular around them, habit-formed ones on
     # their own history and tastes. "fresh" is a multiplier (1 + w x freshness).
+    # "demographic" (popularity in the most specific segment without region)
+    # may be left out: 0. The rebuild's fit replaces all of these per shop.
     "RANKING_WEIGHTS": {
         # Tuned on the demo hold-out (evaluate_ranking): with segment 0.15 and
         # prior 0.40, cold shoppers gained only 2% NDCG@10 over global
@@ -85,6 +90,17 @@ DEFAULTS: dict[str, Any] = {
         "dormant": {"co_occurrence": 0.05, "revisit": 0.15, "category": 0.20, "segment": 0.15,
                     "trending": 0.05, "fresh": 0.10, "prior": 0.40},
     },
+    # Weights fitted per shop at each rebuild (personalization/fitting.py):
+    # the last FIT_HOLDOUT_DAYS of events are held out, FIT_SHOPPERS cold and
+    # as many warm shoppers (a sample seeded by FIT_SEED) score each weighting,
+    # FIT_ROUNDS rounds of coordinate search. A cohort with fewer than
+    # FIT_MIN_SHOPPERS held-out shoppers keeps RANKING_WEIGHTS.
+    "FIT_WEIGHTS": True,
+    "FIT_HOLDOUT_DAYS": 14,
+    "FIT_SHOPPERS": 300,
+    "FIT_MIN_SHOPPERS": 30,
+    "FIT_SEED": 13,
+    "FIT_ROUNDS": 2,
     # Share of feed slots reserved for new listings and new sellers, so supply
     # gets seen; more for habit-formed shoppers, who tolerate exploration.
     "EXPLORATION_SHARE": {"new": 0.05, "first_order": 0.08, "forming": 0.08, "habit": 0.12,
@@ -142,10 +158,16 @@ def get_config() -> dict[str, Any]:
 def _validate(config: dict[str, Any]) -> None:
     for key in ("HABIT_ORDERS", "HABIT_WINDOW_DAYS", "DORMANT_AFTER_DAYS", "K_THRESHOLD",
                 "BATCH_MAX_EVENTS", "IMPORT_BATCH_SIZE", "LAST_SEEN_RESOLUTION_SECONDS",
-                "ABANDONED_AFTER_DAYS"):
+                "ABANDONED_AFTER_DAYS", "FIT_HOLDOUT_DAYS", "FIT_SHOPPERS", "FIT_MIN_SHOPPERS",
+                "FIT_ROUNDS"):
         value = config[key]
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ImproperlyConfigured(f"PERSONALIZATION[{key!r}] must be a positive integer.")
+    shrinkage = config["NEIGHBOUR_SHRINKAGE"]
+    if isinstance(shrinkage, bool) or not isinstance(shrinkage, int | float) or shrinkage < 0:
+        raise ImproperlyConfigured("PERSONALIZATION['NEIGHBOUR_SHRINKAGE'] must be a number >= 0.")
+    if not isinstance(config["FIT_SEED"], int) or isinstance(config["FIT_SEED"], bool):
+        raise ImproperlyConfigured("PERSONALIZATION['FIT_SEED'] must be a whole number.")
     if not config["HALF_LIFE_DAYS"] > 0:
         raise ImproperlyConfigured("PERSONALIZATION['HALF_LIFE_DAYS'] must be positive.")
     weights = config["EVENT_WEIGHTS"]

@@ -51,8 +51,13 @@ _ONE_MICROSECOND = timedelta(microseconds=1)
 _AMBIGUOUS = 0  # a product external id used by more than one seller
 
 
+class UnderThirteen(ValueError):
+    """An age below 13: such shoppers are not profiled (COPPA/GDPR-K)."""
+
+
 def age_to_band(value: str) -> str:
-    """Return the band for an age in years or a band label; raise ValueError if neither."""
+    """Return the band for an age in years or a band label; raise ValueError if neither
+    (UnderThirteen for an age below 13)."""
     value = value.strip()
     if value in AgeBand.values:
         return value
@@ -60,7 +65,7 @@ def age_to_band(value: str) -> str:
         raise ValueError(f"age {value!r} is neither years nor one of {', '.join(AgeBand.values)}")
     years = int(value)
     if years < 13:
-        raise ValueError("shoppers under 13 are not served; leave the age empty")
+        raise UnderThirteen("shoppers under 13 are not profiled")
     if years > 120:
         raise ValueError(f"age {years} is not plausible")
     return next((band for top, band in _AGE_BANDS if years <= top), AgeBand.SENIORS)
@@ -73,6 +78,11 @@ def parse_timestamp(value: str, *, latest: datetime) -> datetime:
         if float(value) > 1e11:  # beyond the year 5000 in seconds
             raise ValueError(f"timestamp {value} looks like milliseconds; send Unix seconds")
         moment = _EPOCH + timedelta(seconds=float(value))
+        if moment < _EPOCH + timedelta(days=365 * 30):
+            # Before 2000 as seconds: more likely a mistyped or truncated
+            # number than a real date. An ISO date is explicit, so any year is
+            # taken as written (public data sets go back to the 1990s).
+            raise ValueError(f"timestamp {value} is before 2000; is it in milliseconds?")
     else:
         try:
             moment = datetime.fromisoformat(value)
@@ -84,8 +94,6 @@ def parse_timestamp(value: str, *, latest: datetime) -> datetime:
         moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     if moment > latest:
         raise ValueError(f"timestamp {value} is in the future")
-    if moment.year < 2000:
-        raise ValueError(f"timestamp {value} is before 2000; is it in milliseconds?")
     return moment
 
 
@@ -165,7 +173,7 @@ def import_shoppers(path: str, *, stdout: Any = None) -> int:
     creates: list[ShopperProfile] = []
     updates: list[ShopperProfile] = []
     fields = ["region", "age_band", "gender", "language"]
-    count = 0
+    count = under_13 = 0
 
     def flush() -> None:
         if errors.total:  # the file will be rolled back: stop writing
@@ -190,6 +198,9 @@ def import_shoppers(path: str, *, stdout: Any = None) -> int:
             if problems:
                 continue
             seen[external_id] = line
+            if values["age_band"] is None:
+                values["age_band"] = ""
+                under_13 += 1
             if external_id in existing:
                 updates.append(ShopperProfile(pk=existing[external_id], **values))
             else:
@@ -203,6 +214,9 @@ def import_shoppers(path: str, *, stdout: Any = None) -> int:
                 _progress(stdout, f"shoppers: {count:,} rows")
         flush()
         errors.raise_if_any()
+    if under_13:
+        _progress(stdout, f"shoppers: {under_13:,} row(s) with an age under 13 imported "
+                          "without an age (under-13s are not profiled)")
     _progress(stdout, f"shoppers: {count:,} imported from {path}")
     return count
 
@@ -222,6 +236,11 @@ def _shopper_values(row: dict[str, str], regions: dict[str, int], languages: set
     if row["age"]:
         try:
             values["age_band"] = age_to_band(row["age"])
+        except UnderThirteen:
+            # The shopper is imported without an age (no band, so never
+            # profiled by it); the import reports how many. One such row must
+            # not sink a file of a million.
+            values["age_band"] = None
         except ValueError as exc:
             problems.append(str(exc))
     gender = row["gender"].lower()

@@ -16,11 +16,16 @@ from datetime import datetime
 
 from django.core.exceptions import ImproperlyConfigured
 
+from .lattice import lattice_keys
+
 GLOBAL_KEY = "g"
 TREND_KEY = "trend"
 STAGES = ("new", "first_order", "forming", "habit", "dormant")
 # In order of precedence when two explain an item equally: most personal first.
-COMPONENTS = ("co_occurrence", "revisit", "category", "segment", "trending", "fresh", "prior")
+COMPONENTS = ("co_occurrence", "revisit", "category", "segment", "demographic", "trending",
+              "fresh", "prior")
+# Components a configured weighting may leave out (weight 0): added later.
+OPTIONAL_COMPONENTS = ("demographic",)
 # Event types that express interest (a hide is the opposite; a view is weak).
 POSITIVE_TYPES = ("view", "click", "cart", "purchase", "share")
 
@@ -52,6 +57,9 @@ class ComponentWeights:
     trending: float
     fresh: float  # listing age
     prior: float  # global popularity
+    # Popularity in the most specific usable segment without region (age band,
+    # gender, language): where the region says little, the profile still may.
+    demographic: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -84,7 +92,9 @@ class RankingParams:
         weights = {}
         for stage in STAGES:
             raw = config["RANKING_WEIGHTS"].get(stage)
-            if not isinstance(raw, Mapping) or set(raw) != set(COMPONENTS) or any(
+            if not isinstance(raw, Mapping) or not (
+                set(COMPONENTS) - set(OPTIONAL_COMPONENTS) <= set(raw) <= set(COMPONENTS)
+            ) or any(
                 isinstance(v, bool) or not isinstance(v, int | float) or v < 0
                 for v in raw.values()
             ):
@@ -92,7 +102,8 @@ class RankingParams:
                     f"PERSONALIZATION['RANKING_WEIGHTS'][{stage!r}] must map each of "
                     f"{', '.join(COMPONENTS)} to a number >= 0."
                 )
-            weights[stage] = ComponentWeights(**{name: float(raw[name]) for name in COMPONENTS})
+            weights[stage] = ComponentWeights(**{name: float(raw.get(name, 0.0))
+                                                 for name in COMPONENTS})
         shares = {}
         for stage in STAGES:
             share = config["EXPLORATION_SHARE"].get(stage)
@@ -119,7 +130,7 @@ class RankingParams:
                 "PERSONALIZATION: a window of more than 500 half-lives makes weights underflow."
             )
         for key in ("CANDIDATES_PER_SEGMENT", "NEIGHBOURS_PER_ITEM", "NEIGHBOUR_MIN_SHOPPERS",
-                    "NEIGHBOUR_ITEMS_PER_SHOPPER", "TRENDING_WINDOW_DAYS", "NEW_LISTING_DAYS",
+                    "TRENDING_WINDOW_DAYS", "NEW_LISTING_DAYS",
                     "NEW_SELLER_DAYS", "HISTORY_EVENTS", "HISTORY_DAYS", "FRESH_CANDIDATES",
                     "FEED_SNAPSHOT_SIZE", "FEED_SNAPSHOT_TTL_SECONDS",
                     "FEED_CURSOR_MAX_AGE_SECONDS", "FEED_MAX_PAGE_SIZE", "RANKING_CACHE_SECONDS",
@@ -153,6 +164,9 @@ class SegmentScores:
     items: Mapping[int, float]  # product id -> smoothed score (its candidate list)
     categories: Mapping[int, float] = field(default_factory=dict)
     label: str = ""  # the region's name ("" for global)
+    # Only on the global segment: the mixture weights fitted at the rebuild,
+    # {"cold": {component: weight}, "warm": {...}} (empty: use the configured ones).
+    weights: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -194,36 +208,17 @@ class RankingInput:
 # --- Segments ---------------------------------------------------------------------
 
 
-def segment_chain_keys(*, region_codes: Sequence[str], age_band: str, gender: str) -> list[str]:
-    """Return the shopper's segment keys, most specific first, global last.
+def segment_chain_keys(*, region_codes: Sequence[str], age_band: str, gender: str,
+                       language: str = "") -> list[str]:
+    """Return the shopper's segment keys in the lattice, most specific first, global last.
 
     `region_codes` runs from the country down to the shopper's own region.
+    Every combination of the dimensions the profile has is a key (see
+    personalization/lattice.py), so an age x gender segment serves a shopper
+    whose region is unknown or too small.
     """
-    keys: list[str] = []
-    if region_codes:
-        own = region_codes[-1]
-        if gender and age_band:
-            keys.append(f"rag:{own}:{age_band}:{gender}")
-        if gender:
-            keys.append(f"rg:{own}:{gender}")
-        keys.extend(f"r:{code}" for code in reversed(region_codes))
-    keys.append(GLOBAL_KEY)
-    return keys
-
-
-def segment_parent_key(key: str, region_parents: Mapping[str, str | None]) -> str | None:
-    """Return the key of the next coarser segment containing `key`'s shoppers."""
-    if key in (GLOBAL_KEY, TREND_KEY):
-        return None
-    kind, _sep, rest = key.partition(":")
-    if kind == "rag":
-        code, _age, gender = rest.rsplit(":", 2)
-        return f"rg:{code}:{gender}"
-    if kind == "rg":
-        code, _gender = rest.rsplit(":", 1)
-        return f"r:{code}"
-    parent = region_parents.get(rest)
-    return f"r:{parent}" if parent else GLOBAL_KEY
+    return lattice_keys(region_codes=region_codes, age_band=age_band, gender=gender,
+                        language=language)
 
 
 def usable_segments(segments: Sequence[SegmentScores], k: int) -> list[SegmentScores]:
@@ -251,17 +246,21 @@ def segment_affinity(product_id: int, chain: Sequence[SegmentScores],
     """Return the item's score in the most specific segment of `chain` and
     the segment it came from.
 
-    Walking down from the root, a segment whose list holds the item gives its
-    stored (already shrunk) score; one whose list does not is taken to have a
-    share near zero there, so its score is the parent's shrunk by m/(n+m).
+    The rebuild stored each segment's scores already shrunk toward all its
+    parents, so the most specific usable segment speaks for the whole
+    lattice above it. An item beyond its candidate list is taken to have a
+    share near zero there: the global score shrunk by m/(n+m).
     """
-    score, source = 0.0, None
-    for segment in reversed(chain):
-        if product_id in segment.items:
-            score, source = segment.items[product_id], segment
-        elif segment.key != GLOBAL_KEY:
-            score = shrink(n=segment.shoppers, share=0.0, parent=score, m=m)
-    return score, source
+    if not chain:
+        return 0.0, None
+    first = chain[0]
+    if product_id in first.items:
+        return first.items[product_id], first
+    root = chain[-1] if chain[-1].key == GLOBAL_KEY else None
+    if root is None or product_id not in root.items:
+        return 0.0, None
+    return shrink(n=first.shoppers if first is not root else 0, share=0.0,
+                  parent=root.items[product_id], m=m), root
 
 
 # --- Personal signals -------------------------------------------------------------
@@ -340,23 +339,49 @@ def _stage(stage: str) -> str:
     return stage if stage in STAGES else "new"
 
 
+def cohort_of(history: Sequence[HistoryEvent]) -> str:
+    """Return "warm" when the shopper showed interest in anything before, else "cold"."""
+    return "warm" if any(event.type in POSITIVE_TYPES for event in history) else "cold"
+
+
+def weights_for(data: RankingInput, params: RankingParams,
+                root: SegmentScores | None) -> ComponentWeights:
+    """Return the mixture weights for this shopper: the ones fitted for the
+    shop at the rebuild (cold or warm), else the configured ones by stage."""
+    fitted = (root.weights if root is not None else {}).get(cohort_of(data.history))
+    if fitted and set(fitted) == set(COMPONENTS):
+        return ComponentWeights(**{name: float(fitted[name]) for name in COMPONENTS})
+    return params.weights[_stage(data.lifecycle_stage)]
+
+
 def excluded_products(history: Sequence[HistoryEvent]) -> set[int]:
     """Return the products never to show again: hidden ("not interested") or bought."""
     return {event.product_id for event in history if event.type in ("hide", "purchase")}
 
 
-def score_candidates(data: RankingInput, params: RankingParams) -> list[Scored]:
-    """Return every eligible listing scored, best first, with its reason.
+@dataclass(frozen=True)
+class Components:
+    """Each eligible listing's unweighted components, in listing order.
 
-    Each component is a probability that the shopper's next interaction is
-    this item, under one explanation: popular in their segment, popular
-    everywhere, popular within the categories they like, something they
-    looked at before, a neighbour of it, trending. The score is their mixture
-    (weights by lifecycle stage), so the components are in the same units and
-    a shopper with no history simply has zero personal components. Freshness
-    multiplies, as does being out of stock.
+    `parts[name][i]` is listing i's share under one explanation; the score is
+    their mixture (see score_candidates). The weight fit at the rebuild reads
+    these once per validation shopper and tries many weightings on them.
     """
-    weights = params.weights[_stage(data.lifecycle_stage)]
+
+    listings: list[Listing]
+    parts: dict[str, list[float]]  # every COMPONENTS name except "fresh"
+    fresh: list[float]
+    personal_taste: list[bool]  # the shopper's own category taste outweighs the segment's
+    co_titles: dict[int, str]
+    sources: dict[int, SegmentScores | None]
+    region_label: str
+
+
+MIXED = tuple(name for name in COMPONENTS if name != "fresh")
+
+
+def components_compute(data: RankingInput, params: RankingParams) -> Components:
+    """Return the unweighted components of every eligible listing."""
     chain = usable_segments(data.segments, params.k)
     root = next((segment for segment in chain if segment.key == GLOBAL_KEY), None)
     excluded = excluded_products(data.history)
@@ -367,6 +392,11 @@ def score_candidates(data: RankingInput, params: RankingParams) -> list[Scored]:
         segment[listing.product_id], segment_source[listing.product_id] = segment_affinity(
             listing.product_id, chain, params.smoothing)
     segment = _distribution(segment)
+    profile_chain = [s for s in chain if s.key != GLOBAL_KEY and not s.key.startswith("r")]
+    profile_chain += [root] if root else []
+    demographic = _distribution({
+        lst.product_id: segment_affinity(lst.product_id, profile_chain, params.smoothing)[0]
+        for lst in listings})
     prior = _distribution({lst.product_id: root.items.get(lst.product_id, 0.0)
                            for lst in listings} if root else {})
     trending = _distribution({lst.product_id: data.trending.get(lst.product_id, 0.0)
@@ -389,24 +419,53 @@ def score_candidates(data: RankingInput, params: RankingParams) -> list[Scored]:
         category_mass[listing.category_id] = category_mass.get(listing.category_id, 0.0) + (
             segment.get(listing.product_id, 0.0))
 
-    region_label = next((s.label for s in chain if s.key != GLOBAL_KEY and s.label), "")
-    scored = []
+    parts: dict[str, list[float]] = {name: [] for name in MIXED}
+    fresh, personal_taste = [], []
     for listing in listings:
         pid, category = listing.product_id, listing.category_id
         taste_segment = (1 - personal_share) * segment_categories.get(category, 0.0)
         taste_personal = personal_share * personal.get(category, 0.0)
         within = (segment.get(pid, 0.0) / category_mass[category]
                   if category_mass[category] > 0 else 0.0)
-        parts = {
-            "co_occurrence": weights.co_occurrence * co_share.get(pid, 0.0),
-            "revisit": weights.revisit * revisit.get(pid, 0.0),
-            "category": weights.category * (taste_segment + taste_personal) * within,
-            "segment": weights.segment * segment.get(pid, 0.0),
-            "trending": weights.trending * trending.get(pid, 0.0),
-            "prior": weights.prior * prior.get(pid, 0.0),
-        }
+        parts["co_occurrence"].append(co_share.get(pid, 0.0))
+        parts["revisit"].append(revisit.get(pid, 0.0))
+        parts["category"].append((taste_segment + taste_personal) * within)
+        parts["segment"].append(segment.get(pid, 0.0))
+        parts["demographic"].append(demographic.get(pid, 0.0))
+        parts["trending"].append(trending.get(pid, 0.0))
+        parts["prior"].append(prior.get(pid, 0.0))
         age_days = (data.now - listing.created_at).total_seconds() / 86400.0
-        fresh = decay(age_days, params.freshness_half_life_days)
+        fresh.append(decay(age_days, params.freshness_half_life_days))
+        personal_taste.append(taste_personal > taste_segment)
+    return Components(
+        listings=listings, parts=parts, fresh=fresh, personal_taste=personal_taste,
+        co_titles={pid: title for pid, (_value, title) in co.items()},
+        sources=segment_source,
+        region_label=next((s.label for s in chain if s.key != GLOBAL_KEY and s.label), ""),
+    )
+
+
+def score_candidates(data: RankingInput, params: RankingParams) -> list[Scored]:
+    """Return every eligible listing scored, best first, with its reason.
+
+    Each component is a probability that the shopper's next interaction is
+    this item, under one explanation: popular in their segment, popular
+    everywhere, popular within the categories they like, something they
+    looked at before, a neighbour of it, popular lately. The score is their
+    mixture (weights fitted per shop at the rebuild, else configured by
+    lifecycle stage), so the components are in the same units and a shopper
+    with no history simply has zero personal components. Freshness
+    multiplies, as does being out of stock.
+    """
+    chain = usable_segments(data.segments, params.k)
+    root = next((segment for segment in chain if segment.key == GLOBAL_KEY), None)
+    weights = weights_for(data, params, root)
+    table = components_compute(data, params)
+    scored = []
+    for index, listing in enumerate(table.listings):
+        pid = listing.product_id
+        parts = {name: getattr(weights, name) * table.parts[name][index] for name in MIXED}
+        fresh = table.fresh[index]
         # A small floor keeps fresh items with no data yet in a defined order.
         score = (sum(parts.values()) + 1e-9 * fresh) * (1 + weights.fresh * fresh)
         if not listing.in_stock:
@@ -418,17 +477,17 @@ def score_candidates(data: RankingInput, params: RankingParams) -> list[Scored]:
         reason, arg = Reason.POPULAR, ""
         if parts[dominant] <= 0:
             reason = Reason.NEW if fresh > 0.5 else Reason.POPULAR
-        elif dominant == "co_occurrence" and co[pid][1]:
-            reason, arg = Reason.BECAUSE_VIEWED, co[pid][1]
-        elif dominant == "revisit" or (dominant == "category" and taste_personal > taste_segment):
+        elif dominant == "co_occurrence" and table.co_titles.get(pid):
+            reason, arg = Reason.BECAUSE_VIEWED, table.co_titles[pid]
+        elif dominant == "revisit" or (dominant == "category" and table.personal_taste[index]):
             reason = Reason.FOR_YOU
         elif dominant == "fresh":
             reason = Reason.NEW
         elif dominant == "trending":
             reason = Reason.TRENDING
-        elif dominant in ("segment", "category"):
-            source = segment_source.get(pid)
-            label = source.label if source is not None and source.label else region_label
+        elif dominant in ("segment", "category", "demographic"):
+            source = table.sources.get(pid)
+            label = source.label if source is not None and source.label else table.region_label
             if source is not None and source.key != GLOBAL_KEY and label:
                 reason, arg = Reason.POPULAR_REGION, label
         scored.append(Scored(pid, score, reason, arg))

@@ -1,26 +1,29 @@
-"""`rebuild_affinities`: aggregate events into a new ranking version, in SQL.
+"""`rebuild_affinities`: aggregate events into a new ranking version.
 
-The database does the work: every step is one INSERT ... SELECT ... GROUP BY
-(or a few, chunked), so memory stays flat however many events there are, and
-Python only touches per-segment rows (bounded by regions x demographics, not
-by events). The SQL is portable between SQLite and PostgreSQL except for one
-expression, an event's age in days, which each vendor spells differently.
+The database aggregates the events (one INSERT ... SELECT ... GROUP BY per
+chunk of shoppers), so what reaches Python is one row per (shopper, item)
+pair of interest, never the raw events; NumPy/SciPy then do the lattice and
+the neighbours on those pairs (personalization/lattice.py), with memory
+bounded by the pairs. The SQL is portable between SQLite and PostgreSQL
+except for one expression, an event's age in days, which each vendor spells
+differently.
+
+Before the build, unless disabled, the mixture weights are fitted on the most
+recent FIT_HOLDOUT_DAYS (personalization/fitting.py, which builds its own
+scratch version first).
 
 Steps, all into rows tagged with the new version id:
 1. shopper items: decayed, type-weighted sum per (shopper, product), from the
-   events of consenting shoppers in the window;
-2. segment members: each active shopper's segments (global, every level of
-   their region, region+gender, region+age band+gender);
-3. segments: distinct shoppers and total weight per segment; `usable` when at
-   or above the k threshold;
-4. item scores per usable segment, level by level from the root, shrunk
-   toward the parent's score: (n*share + m*parent) / (n + m);
-5. category scores the same way (per leaf category: tastes are that fine);
-6. trending: short half-life share minus long-run share;
-7. item neighbours: cosine-normalised co-occurrence, top N per item;
-8. candidate lists: the top items per segment packed onto the segment row;
-then the scratch rows go, the active pointer flips in one short transaction,
-old versions are deleted and lifecycle stages refreshed.
+   interest events of consenting shoppers in the window (no hides, no feed
+   impressions);
+2. load: those pairs into arrays;
+3. segment lattice: every usable combination of profile dimensions, with
+   shrunk item and category scores packed onto its Segment row;
+4. trending: distinct shoppers per item over the last few days;
+5. item neighbours: damped cosine item-kNN, top N per item;
+then the scratch rows go, the fitted weights are stored on the global
+segment, the active pointer flips in one short transaction, old versions are
+deleted and lifecycle stages refreshed.
 """
 
 from __future__ import annotations
@@ -30,24 +33,18 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import numpy as np
 from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from catalog.models import Product, Region
 
-from .affinity import (
-    ItemNeighbour,
-    RankingVersion,
-    Segment,
-    SegmentCategoryScore,
-    SegmentItemScore,
-    SegmentMemberStage,
-    ShopperItemStage,
-)
+from .affinity import ItemNeighbour, RankingVersion, Segment, ShopperItemStage
 from .conf import get_config
+from .lattice import Interactions, item_neighbours, segment_lattice
 from .models import Event, ShopperProfile
-from .ranking import TREND_KEY, RankingParams, segment_parent_key
+from .ranking import TREND_KEY, RankingParams
 
 # Cache key of the active version id (selectors read it; a flip deletes it).
 ACTIVE_VERSION_CACHE_KEY = "personalization:ranking:active"
@@ -56,8 +53,10 @@ STALE_BUILD_AFTER = timedelta(hours=6)
 # Shoppers per INSERT of the first step: keeps each write transaction short,
 # so on SQLite the shop's own writes never queue behind one huge statement.
 SHOPPER_CHUNK = 20_000
-# Segments per candidate-packing round trip.
-SEGMENT_CHUNK = 200
+# A feed impression: the page records a `view` with context `feed` for every
+# card it shows. It is exposure, never interest: counted as interest, every
+# card shown would raise its own popularity (a feedback loop).
+IMPRESSION = ("view", "feed")
 
 Progress = Callable[[str], None]
 
@@ -73,10 +72,7 @@ def _q(model) -> str:
 def _tables() -> dict[str, str]:
     return {
         "event": _q(Event), "profile": _q(ShopperProfile), "product": _q(Product),
-        "region": _q(Region), "si": _q(ShopperItemStage),
-        "member": _q(SegmentMemberStage), "segment": _q(Segment),
-        "sis": _q(SegmentItemScore), "scs": _q(SegmentCategoryScore),
-        "nb": _q(ItemNeighbour),
+        "region": _q(Region), "si": _q(ShopperItemStage), "nb": _q(ItemNeighbour),
     }
 
 
@@ -135,17 +131,33 @@ def affinities_rebuild(
     activate: bool = True,
     refresh_lifecycle: bool = True,
     progress: Progress | None = None,
+    fit: bool | None = None,
 ) -> RankingVersion:
     """Build a new ranking version from the events up to `as_of` and return it.
 
     With `activate` the new version becomes the one the feed serves and older
     ones beyond RANKING_VERSIONS_KEPT are deleted; without it the version is
     kept as an EVALUATION version for `evaluate_ranking` (never served).
+
+    With `fit` (default: the FIT_WEIGHTS setting) the mixture weights are
+    first fitted on the most recent FIT_HOLDOUT_DAYS (personalization/fitting.py)
+    and stored on the new version's global segment and in its stats.
     """
     config = get_config()
     params = RankingParams.from_config(config)
     as_of = as_of or timezone.now()
     say = progress or (lambda message: None)
+    fitted: dict | None = None
+    if config["FIT_WEIGHTS"] if fit is None else fit:
+        from .fitting import weights_fit
+
+        fit_started = time.monotonic()
+        fitted = weights_fit(as_of=as_of, progress=lambda message: say(f"  {message}"))
+        fitted["seconds"] = round(time.monotonic() - fit_started, 3)
+        if fitted["status"] != "fitted":
+            say(f"weights: {fitted['message']}")
+        for message in fitted.get("messages", []):
+            say(f"weights: {message}")
     version = _begin(as_of, "active" if activate else "evaluation")
     stats: dict[str, object] = {}
     started = time.monotonic()
@@ -157,16 +169,13 @@ def affinities_rebuild(
             # Sorts and temporary b-trees of the big GROUP BYs go to disk, not
             # to RAM (settings keep temp_store=MEMORY for the request path).
             _execute("PRAGMA temp_store=FILE", [])
+        loaded: dict[str, Interactions] = {}
         steps = [
             ("shopper items", lambda: _shopper_items(version, config, as_of)),
-            ("segment members", lambda: _segment_members(version)),
-            ("segments", lambda: _segments(version, params.k)),
-            ("segment item scores", lambda: _segment_item_scores(version, params.smoothing)),
-            ("segment category scores",
-             lambda: _segment_category_scores(version, params.smoothing)),
+            ("load", lambda: _load(version, loaded)),
+            ("segment lattice", lambda: _segments(version, loaded, params, config)),
             ("trending", lambda: _trending(version, config, params.k, as_of)),
-            ("item neighbours", lambda: _neighbours(version, config)),
-            ("candidate lists", lambda: _pack_segments(version, config)),
+            ("item neighbours", lambda: _neighbours(version, loaded, config)),
         ]
         for number, (name, step) in enumerate(steps, 1):
             step_started = time.monotonic()
@@ -175,7 +184,11 @@ def affinities_rebuild(
             stats[name] = {"rows": rows, "seconds": round(seconds, 3)}
             say(f"[{number}/{len(steps) + 1}] {name}: {rows:,} rows in {seconds:.1f} s")
         ShopperItemStage.objects.filter(version=version).delete()
-        SegmentMemberStage.objects.filter(version=version).delete()
+        if fitted is not None:
+            stats["fit"] = fitted
+            if fitted.get("weights"):
+                Segment.objects.filter(version=version, key="g").update(
+                    weights=fitted["weights"])
         stats["seconds"] = round(time.monotonic() - started, 3)
         version.stats = {**version.stats, **stats}
         version.built_at = timezone.now()
@@ -239,7 +252,8 @@ def _shopper_items(version: RankingVersion, config: dict, as_of: datetime) -> in
         JOIN {t['product']} p ON p.id = e.product_id
         WHERE e.shopper_id >= %s AND e.shopper_id < %s
           AND sp.consent_personalization = %s
-          AND e.type <> %s AND e.created_at >= %s AND e.created_at <= %s
+          AND e.type <> %s AND NOT (e.type = %s AND e.context = %s)
+          AND e.created_at >= %s AND e.created_at <= %s
         GROUP BY e.shopper_id, e.product_id, p.category_id
     """  # noqa: S608 (identifiers are our own table names; values are parameters)
     bounds = ShopperProfile.objects.order_by("pk").values_list("pk", flat=True)
@@ -249,240 +263,114 @@ def _shopper_items(version: RankingVersion, config: dict, as_of: datetime) -> in
     rows = 0
     for low in range(first, last + 1, SHOPPER_CHUNK):
         rows += _execute(sql, [version.pk, *weight_params, low, low + SHOPPER_CHUNK, True,
-                               "hide", _datetime_param(since), _datetime_param(as_of)])
+                               "hide", *IMPRESSION, _datetime_param(since),
+                               _datetime_param(as_of)])
     return rows
 
 
-def _segment_members(version: RankingVersion) -> int:
-    """Insert one row per (active shopper, segment) for every level of the tree."""
-    t = _tables()
-    # Regions have three levels at most (country > state > city): two parent
-    # joins reach the country without recursion.
-    base = f"""
-        FROM (SELECT DISTINCT shopper_id FROM {t['si']} WHERE version_id = %s) a
-        JOIN {t['profile']} sp ON sp.id = a.shopper_id
-        LEFT JOIN {t['region']} r0 ON r0.id = sp.region_id
-        LEFT JOIN {t['region']} r1 ON r1.id = r0.parent_id
-        LEFT JOIN {t['region']} r2 ON r2.id = r1.parent_id
-    """  # noqa: S608
-    depth = "(CASE WHEN r2.id IS NOT NULL THEN 3 WHEN r1.id IS NOT NULL THEN 2 ELSE 1 END)"
-    selects = [
-        ("'g'", "0", "1 = 1"),
-        ("'r:' || r0.code", depth, "r0.id IS NOT NULL"),
-        ("'r:' || r1.code", f"{depth} - 1", "r1.id IS NOT NULL"),
-        ("'r:' || r2.code", f"{depth} - 2", "r2.id IS NOT NULL"),
-        ("'rg:' || r0.code || ':' || sp.gender", f"{depth} + 1",
-         "r0.id IS NOT NULL AND sp.gender <> ''"),
-        ("'rag:' || r0.code || ':' || sp.age_band || ':' || sp.gender", f"{depth} + 2",
-         "r0.id IS NOT NULL AND sp.gender <> '' AND sp.age_band <> ''"),
-    ]
-    rows = 0
-    for key_sql, level_sql, condition in selects:
-        rows += _execute(
-            f"INSERT INTO {t['member']} (version_id, key, shopper_id, level) "  # noqa: S608
-            f"SELECT %s, {key_sql}, a.shopper_id, {level_sql} {base} WHERE {condition}",
-            [version.pk, version.pk],
-        )
-    return rows
+def _load(version: RankingVersion, loaded: dict[str, Interactions]) -> int:
+    """Read the shopper items of this version into arrays (one row per pair)."""
+    rows = ShopperItemStage.objects.filter(version=version).values_list(
+        "shopper_id", "product_id", "category_id").iterator(chunk_size=50_000)
+    loaded["data"] = Interactions.from_rows(rows)
+    return len(loaded["data"].shopper)
 
 
-def _segments(version: RankingVersion, k: int) -> int:
-    t = _tables()
-    rows = _execute(
-        f"""
-        INSERT INTO {t['segment']} (version_id, key, level, label, distinct_shoppers,
-                                    total_weight, usable, candidates, categories)
-        SELECT %s, m.key, MIN(m.level), '', COUNT(*), SUM(w.weight), COUNT(*) >= %s, '[]', '{{}}'
-        FROM {t['member']} m
-        JOIN (SELECT shopper_id, SUM(weight) AS weight FROM {t['si']}
-              WHERE version_id = %s GROUP BY shopper_id) w ON w.shopper_id = m.shopper_id
-        WHERE m.version_id = %s
-        GROUP BY m.key
-        """,  # noqa: S608
-        [version.pk, k, version.pk, version.pk],
-    )
-    # Parents and labels: a Python pass over the segment rows, which number
-    # regions x demographics (thousands), never events.
-    regions = {code: (parent, name) for code, parent, name in
-               Region.objects.values_list("code", "parent__code", "name")}
-    parents = {code: parent for code, (parent, _name) in regions.items()}
-    segments = list(Segment.objects.filter(version=version).only("id", "key"))
-    ids = {segment.key: segment.pk for segment in segments}
-    for segment in segments:
-        parent_key = segment_parent_key(segment.key, parents)
-        segment.parent_id = ids.get(parent_key) if parent_key else None
-        code = segment.key.split(":")[1] if ":" in segment.key else ""
-        segment.label = regions.get(code, (None, ""))[1][:100]
-    Segment.objects.bulk_update(segments, ["parent_id", "label"], batch_size=500)
-    return rows
-
-
-def _levels(version: RankingVersion) -> list[int]:
-    return sorted(set(
-        Segment.objects.filter(version=version, usable=True).values_list("level", flat=True)
-    ))
-
-
-def _shrunk_scores(version: RankingVersion, smoothing: float, *, target: str, column: str,
-                   select_column: str) -> int:
-    """Insert smoothed shares per usable segment, root first, so each level
-    finds its parent's scores already written."""
-    t = _tables()
-    rows = 0
-    for level in _levels(version):
-        rows += _execute(
-            f"""
-            INSERT INTO {t[target]} (version_id, segment_id, {column}, weight,
-                                     {'shoppers, ' if target == 'sis' else ''}score)
-            SELECT %s, a.segment_id, a.item, a.w, {'a.n, ' if target == 'sis' else ''}
-                   CASE WHEN s.parent_id IS NULL THEN a.w / s.total_weight
-                   ELSE (s.distinct_shoppers * a.w / s.total_weight
-                         + %s * COALESCE(p.score, 0)) / (s.distinct_shoppers + %s) END
-            FROM (SELECT s.id AS segment_id, si.{select_column} AS item,
-                         SUM(si.weight) AS w, COUNT(*) AS n
-                  FROM {t['member']} m
-                  JOIN {t['segment']} s ON s.version_id = m.version_id AND s.key = m.key
-                  JOIN {t['si']} si ON si.version_id = m.version_id
-                                   AND si.shopper_id = m.shopper_id
-                  WHERE m.version_id = %s AND m.level = %s AND s.usable = %s
-                  GROUP BY s.id, si.{select_column}) a
-            JOIN {t['segment']} s ON s.id = a.segment_id
-            LEFT JOIN {t[target]} p ON p.segment_id = s.parent_id AND p.{column} = a.item
-            """,  # noqa: S608
-            [version.pk, smoothing, smoothing, version.pk, level, True],
-        )
-    return rows
-
-
-def _segment_item_scores(version: RankingVersion, smoothing: float) -> int:
-    return _shrunk_scores(version, smoothing, target="sis", column="product_id",
-                          select_column="product_id")
-
-
-def _segment_category_scores(version: RankingVersion, smoothing: float) -> int:
-    return _shrunk_scores(version, smoothing, target="scs", column="category_id",
-                          select_column="category_id")
+def _segments(version: RankingVersion, loaded: dict[str, Interactions], params: RankingParams,
+              config: dict) -> int:
+    """Write one Segment row per usable lattice segment, candidates packed on it."""
+    data = loaded["data"]
+    if not len(data.shopper):
+        return 0
+    regions = {pk: (path, name, code, parent) for pk, path, name, code, parent in
+               Region.objects.values_list("pk", "path", "name", "code", "parent__code")}
+    region_parents = {code: parent for _path, _name, code, parent in regions.values()}
+    names = {code: name for _path, name, code, _parent in regions.values()}
+    profiles = {}
+    for pk, region_id, age, gender, language in ShopperProfile.objects.filter(
+        pk__in=data.shopper_ids.tolist()
+    ).values_list("pk", "region_id", "age_band", "gender", "language").iterator(
+            chunk_size=20_000):
+        path = regions[region_id][0] if region_id in regions else ""
+        profiles[pk] = (tuple(code for code in path.split("/") if code), age, gender, language)
+    published = set(Product.objects.published().filter(
+        pk__in=data.product_ids.tolist()).values_list("pk", flat=True)
+    ) if len(data.product_ids) < 50_000 else set(
+        Product.objects.published().values_list("pk", flat=True))
+    publishable = np.array([pid in published for pid in data.product_ids.tolist()], dtype=bool)
+    results = segment_lattice(data, profiles, region_parents, k=params.k, m=params.smoothing,
+                              candidates=config["CANDIDATES_PER_SEGMENT"],
+                              publishable=publishable)
+    rows = []
+    for result in results:
+        dims, _sep, rest = result.key.partition(":")
+        label = names.get(rest.split(":")[0], "") if dims.startswith("r") else ""
+        rows.append(Segment(
+            version=version, key=result.key, level=0 if result.key == "g" else len(dims),
+            label=label[:100], distinct_shoppers=result.shoppers, total_weight=result.votes,
+            usable=True, candidates=[list(item) for item in result.items],
+            categories=result.categories,
+        ))
+    Segment.objects.bulk_create(rows, batch_size=200)
+    return len(rows)
 
 
 def _trending(version: RankingVersion, config: dict, k: int, as_of: datetime) -> int:
-    """Score items by how much their share of the last days exceeds their long-run share."""
+    """Store what is popular lately: distinct shoppers per item in the last
+    TRENDING_WINDOW_DAYS as a share of the window's votes (the fit decides
+    how much recency is worth in each shop)."""
     t = _tables()
-    weight_sql, weight_params = _decayed_weight_sql(
-        as_of, config["TRENDING_HALF_LIFE_DAYS"], config["EVENT_WEIGHTS"]
-    )
     since = _datetime_param(as_of - timedelta(days=config["TRENDING_WINDOW_DAYS"]))
-    window = f"""
-        FROM {t['event']} e JOIN {t['profile']} sp ON sp.id = e.shopper_id
-        WHERE sp.consent_personalization = %s AND e.type <> %s
-          AND e.created_at >= %s AND e.created_at <= %s
-    """  # noqa: S608
-    window_params = [True, "hide", since, _datetime_param(as_of)]
-    _execute(
-        f"""
-        INSERT INTO {t['segment']} (version_id, key, level, label, distinct_shoppers,
-                                    total_weight, usable, candidates, categories)
-        SELECT %s, %s, 0, '', COUNT(DISTINCT e.shopper_id), COALESCE(SUM({weight_sql}), 0),
-               COUNT(DISTINCT e.shopper_id) >= %s, '[]', '{{}}'
-        {window}
-        """,  # noqa: S608
-        [version.pk, TREND_KEY, *weight_params, k, *window_params],
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT e.product_id, COUNT(DISTINCT e.shopper_id)
+            FROM {t['event']} e JOIN {t['profile']} sp ON sp.id = e.shopper_id
+            JOIN {t['product']} p ON p.id = e.product_id
+            WHERE sp.consent_personalization = %s AND e.type <> %s
+              AND NOT (e.type = %s AND e.context = %s)
+              AND e.created_at >= %s AND e.created_at <= %s AND p.status = %s
+            GROUP BY e.product_id
+            """,  # noqa: S608 (identifiers are our own table names; values are parameters)
+            [True, "hide", *IMPRESSION, since, _datetime_param(as_of), Product.Status.ACTIVE],
+        )
+        counts = cursor.fetchall()
+        cursor.execute(
+            f"SELECT COUNT(DISTINCT e.shopper_id) FROM {t['event']} e "  # noqa: S608
+            f"JOIN {t['profile']} sp ON sp.id = e.shopper_id WHERE sp.consent_personalization = %s "
+            "AND e.type <> %s AND NOT (e.type = %s AND e.context = %s) "
+            "AND e.created_at >= %s AND e.created_at <= %s",
+            [True, "hide", *IMPRESSION, since, _datetime_param(as_of)])
+        shoppers = cursor.fetchone()[0] or 0
+    votes = sum(n for _pid, n in counts)
+    listed = sorted(((pid, n / votes) for pid, n in counts if n >= 2),
+                    key=lambda pair: (-pair[1], pair[0]))[:config["CANDIDATES_PER_SEGMENT"]]
+    usable = shoppers >= k and bool(listed)
+    Segment.objects.create(
+        version=version, key=TREND_KEY, level=0, distinct_shoppers=shoppers,
+        total_weight=float(votes), usable=usable,
+        candidates=[[pid, round(score, 9)] for pid, score in listed] if usable else [],
     )
-    trend = Segment.objects.get(version=version, key=TREND_KEY)
-    if not trend.usable or trend.total_weight <= 0:
+    return len(listed) if usable else 0
+
+
+def _neighbours(version: RankingVersion, loaded: dict[str, Interactions], config: dict) -> int:
+    """Write each item's nearest items (item-kNN over shoppers' item sets)."""
+    data = loaded.pop("data")
+    if not len(data.shopper):
         return 0
-    return _execute(
-        f"""
-        INSERT INTO {t['sis']} (version_id, segment_id, product_id, weight, shoppers, score)
-        SELECT %s, %s, a.product_id, a.w, a.n, a.w / %s - COALESCE(g.score, 0)
-        FROM (SELECT e.product_id, SUM({weight_sql}) AS w, COUNT(DISTINCT e.shopper_id) AS n
-              {window} GROUP BY e.product_id) a
-        LEFT JOIN {t['sis']} g ON g.product_id = a.product_id AND g.segment_id = (
-            SELECT id FROM {t['segment']} WHERE version_id = %s AND key = 'g')
-        WHERE a.n >= 2 AND a.w / %s > COALESCE(g.score, 0)
-        """,  # noqa: S608
-        [version.pk, trend.pk, trend.total_weight, *weight_params, *window_params, version.pk,
-         trend.total_weight],
-    )
-
-
-def _neighbours(version: RankingVersion, config: dict) -> int:
     t = _tables()
-    # Keep only each shopper's strongest items: this bounds the self-join
-    # below at (items per shopper)^2 pairs per shopper, whatever a heavy user
-    # did. The scratch rows are no longer needed by the earlier steps, and a
-    # plain table keeps its index for the join (a CTE would not).
-    _execute(
-        f"""
-        DELETE FROM {t['si']} WHERE id IN (
-            SELECT id FROM (
-                SELECT id, ROW_NUMBER() OVER (
-                    PARTITION BY shopper_id ORDER BY weight DESC, product_id) AS rn
-                FROM {t['si']} WHERE version_id = %s) ranked
-            WHERE rn > %s)
-        """,  # noqa: S608
-        [version.pk, config["NEIGHBOUR_ITEMS_PER_SHOPPER"]],
-    )
-    pop = f"(SELECT product_id, COUNT(*) AS n FROM {t['si']} WHERE version_id = %s " \
-          "GROUP BY product_id)"  # noqa: S608
-    return _execute(
-        f"""
-        INSERT INTO {t['nb']} (version_id, product_id, neighbour_id, score, shoppers)
-        SELECT %s, x.a, x.b, x.score, x.co FROM (
-            SELECT pairs.a, pairs.b, pairs.co, pairs.co / SQRT(pa.n * pb.n) AS score,
-                   ROW_NUMBER() OVER (PARTITION BY pairs.a
-                                      ORDER BY pairs.co / SQRT(pa.n * pb.n) DESC, pairs.b) AS rn
-            FROM (
-                SELECT c1.product_id AS a, c2.product_id AS b, COUNT(*) AS co
-                FROM {t['si']} c1 JOIN {t['si']} c2
-                  ON c2.version_id = c1.version_id AND c2.shopper_id = c1.shopper_id
-                 AND c2.product_id <> c1.product_id
-                WHERE c1.version_id = %s
-                GROUP BY c1.product_id, c2.product_id
-                HAVING COUNT(*) >= %s) pairs
-            JOIN {pop} pa ON pa.product_id = pairs.a
-            JOIN {pop} pb ON pb.product_id = pairs.b) x
-        WHERE x.rn <= %s
-        """,  # noqa: S608
-        [version.pk, version.pk, config["NEIGHBOUR_MIN_SHOPPERS"], version.pk, version.pk,
-         config["NEIGHBOURS_PER_ITEM"]],
-    )
-
-
-def _pack_segments(version: RankingVersion, config: dict) -> int:
-    """Copy each usable segment's top published items and its category scores
-    onto the segment row, so the feed reads a segment in one row."""
-    t = _tables()
-    limit = config["CANDIDATES_PER_SEGMENT"]
-    segment_ids = list(
-        Segment.objects.filter(version=version, usable=True).order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    packed = 0
-    for start in range(0, len(segment_ids), SEGMENT_CHUNK):
-        chunk = segment_ids[start:start + SEGMENT_CHUNK]
-        marks = ", ".join(["%s"] * len(chunk))
-        candidates: dict[int, list[list]] = {pk: [] for pk in chunk}
+    sql = (f"INSERT INTO {t['nb']} (version_id, product_id, neighbour_id, score, shoppers) "  # noqa: S608
+           "VALUES (%s, %s, %s, %s, %s)")
+    written = 0
+    for products, neighbours, scores, together in item_neighbours(
+        data, keep=config["NEIGHBOURS_PER_ITEM"], min_shoppers=config["NEIGHBOUR_MIN_SHOPPERS"],
+        shrink=config["NEIGHBOUR_SHRINKAGE"],
+    ):
+        rows = list(zip([version.pk] * len(products), products.tolist(), neighbours.tolist(),
+                        scores.tolist(), together.tolist(), strict=True))
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                SELECT segment_id, product_id, score FROM (
-                    SELECT sis.segment_id, sis.product_id, sis.score, ROW_NUMBER() OVER (
-                        PARTITION BY sis.segment_id ORDER BY sis.score DESC, sis.product_id) AS rn
-                    FROM {t['sis']} sis JOIN {t['product']} p ON p.id = sis.product_id
-                    WHERE sis.segment_id IN ({marks}) AND p.status = %s) ranked
-                WHERE rn <= %s ORDER BY segment_id, rn
-                """,  # noqa: S608
-                [*chunk, Product.Status.ACTIVE, limit],
-            )
-            for segment_id, product_id, score in cursor.fetchall():
-                candidates[segment_id].append([product_id, round(score, 9)])
-        categories: dict[int, dict[str, float]] = {pk: {} for pk in chunk}
-        for segment_id, category_id, score in SegmentCategoryScore.objects.filter(
-            segment_id__in=chunk
-        ).values_list("segment_id", "category_id", "score"):
-            categories[segment_id][str(category_id)] = round(score, 9)
-        rows = [Segment(pk=pk, candidates=candidates[pk], categories=categories[pk])
-                for pk in chunk]
-        Segment.objects.bulk_update(rows, ["candidates", "categories"], batch_size=100)
-        packed += sum(len(items) for items in candidates.values())
-    return packed
+            for start in range(0, len(rows), 10_000):
+                cursor.executemany(sql, rows[start:start + 10_000])
+        written += len(rows)
+    return written

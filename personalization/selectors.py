@@ -122,11 +122,27 @@ def _segment_scores(row: dict) -> SegmentScores:
         items={int(pid): float(score) for pid, score in row["candidates"]},
         categories={int(cid): float(score) for cid, score in row["categories"].items()},
         label=row["label"],
+        weights=row.get("weights") or {},
     )
 
 
 _SEGMENT_FIELDS = ("version_id", "key", "distinct_shoppers", "usable", "label", "candidates",
-                   "categories")
+                   "categories", "weights")
+
+
+def _lattice_trim(rows: list[dict], keys: Sequence[str]) -> list[dict]:
+    """Keep the rows the ranking uses: the most specific usable segment of the
+    lattice (its scores are already shrunk toward every coarser one), the most
+    specific one without region, the global one and the trend. The lattice
+    has up to 32 keys per profile; carrying all their lists would cost every
+    request parsing time for nothing."""
+    by_key = {row["key"]: row for row in rows}
+    first = next((key for key in keys if key in by_key and key != "g"), None)
+    # And the most specific one without region, for the demographic component.
+    profile = next((key for key in keys if key in by_key and key != "g"
+                    and not key.startswith("r")), None)
+    wanted = {first, profile, "g", TREND_KEY}
+    return [row for row in rows if row["key"] in wanted]
 
 
 def segments_get(*, keys: Sequence[str], version_id: int | None = None,
@@ -151,7 +167,7 @@ def segments_get(*, keys: Sequence[str], version_id: int | None = None,
             query = query.filter(version__status=RankingVersion.Status.ACTIVE)
         else:
             query = query.filter(version_id=version_id)
-        rows = list(query.values(*_SEGMENT_FIELDS))
+        rows = _lattice_trim(list(query.values(*_SEGMENT_FIELDS)), keys)
         if rows:
             version_id = rows[0]["version_id"]
             # A version's rows never change, so its cache entry never goes stale.
@@ -310,8 +326,12 @@ def shopper_history_get(*, shopper, as_of: datetime) -> list[HistoryEvent]:
 def feed_ranking_compute(*, shopper, as_of: datetime, version_id: int | None = None,
                          pinned: bool = False, limit: int | None = None,
                          history: list[HistoryEvent] | None = None,
+                         inputs_only: bool = False,
                          ) -> tuple[int | None, list[FeedItem]] | None:
     """Return (version id, ranked items) for the shopper as of `as_of`.
+
+    With `inputs_only`, return (version id, the RankingInput) instead, unranked:
+    the rebuild's weight fit scores those inputs under many weightings.
 
     With `pinned`, use exactly `version_id` and return None if it no longer
     exists; otherwise use the active version (or, when there is none yet, an
@@ -333,6 +353,7 @@ def feed_ranking_compute(*, shopper, as_of: datetime, version_id: int | None = N
         # about who they are or what they did.
         age_band=(getattr(shopper, "age_band", "") or "") if personal else "",
         gender=(getattr(shopper, "gender", "") or "") if personal else "",
+        language=(getattr(shopper, "language", "") or "") if personal else "",
     )
     version, segments, trending = segments_get(keys=keys,
                                                version_id=version_id if pinned else None)
@@ -372,6 +393,8 @@ def feed_ranking_compute(*, shopper, as_of: datetime, version_id: int | None = N
         neighbours=neighbours,
         trending=trending,
     )
+    if inputs_only:
+        return version, data
     items = rank(data, params, limit)
     if shared_key is not None:
         cache.set(shared_key, items, config["RANKING_CACHE_SECONDS"])

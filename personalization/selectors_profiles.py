@@ -79,3 +79,25 @@ def shoppers_by_ref(*, refs: Iterable[str]) -> dict[str, ShopperProfile]:
         ):
             found[uuids[profile.public_id]] = profile
     return found
+
+
+def ranking_fit_get() -> dict | None:
+    """Return the served version's weight fit (personalization/fitting.py) for
+    the admin, with the version's id and build time; None before any rebuild."""
+    from .affinity import RankingVersion
+
+    version = (RankingVersion.objects.filter(status=RankingVersion.Status.ACTIVE)
+               .only("pk", "built_at", "stats").first())
+    if version is None:
+        return None
+    fit = dict(version.stats.get("fit") or {"status": "configured",
+                                             "message": "the rebuild did not fit weights"})
+    cohorts = []
+    for cohort in ("cold", "warm"):
+        weights = (fit.get("weights") or {}).get(cohort)
+        cohorts.append({"cohort": cohort, "weights": sorted(weights.items()) if weights else [],
+                        "validation": (fit.get("validation") or {}).get(cohort)})
+    return {"version": version.pk, "built_at": version.built_at, "status": fit["status"],
+            "message": fit.get("message", ""), "messages": fit.get("messages", []),
+            "holdout_days": fit.get("holdout_days"), "seed": fit.get("seed"),
+            "cohorts": cohorts}

@@ -318,3 +318,39 @@ def test_products_then_shoppers_then_events_in_one_command(tmp_path, vocabulary)
         < output.index("events: 2 rows")
     assert ShopperProfile.objects.get(external_id="s-1").region == vocabulary["pune"]
     assert set(Event.objects.values_list("product__external_id", flat=True)) == {"e-1"}
+
+
+def test_categories_and_regions_files_import_the_vocabulary_products_name(tmp_path):
+    # Given a catalogue whose categories and regions the shop does not have yet
+    categories = write(tmp_path, "slug,name,parent\nfood,Food,\nrice,Rice,food\n", "cats.csv")
+    regions = write(tmp_path, "code,name,kind,parent,currency,language\n"
+                              "TW,Taiwan,country,,USD,en\nTW-TPE,Taipei,state,TW,,\n"
+                              "TW-115,Area 115,city,TW-TPE,,\n", "regions.csv")
+    products = write(tmp_path, "id,title,category,price,regions\nP1,Rice 1kg,rice,40,TW-115\n")
+    out = io.StringIO()
+
+    # When all three are given in one import_dataset
+    call_command("import_dataset", products=str(products), categories=str(categories),
+                 regions=str(regions), stdout=out)
+
+    # Then the vocabulary came first and the product found it
+    product = Product.objects.get(external_id="P1")
+    assert product.category.slug == "rice" and product.category.parent.slug == "food"
+    city = Region.objects.get(code="TW-115")
+    assert city.ancestor_codes() == ["TW", "TW-TPE", "TW-115"]
+    assert (city.currency, city.language) == ("USD", "en")
+    assert list(product.regions.values_list("code", flat=True)) == ["TW-115"]
+
+
+def test_bad_vocabulary_rows_are_reported_by_line_and_nothing_is_written(tmp_path):
+    regions = write(tmp_path, "code,name,kind,parent\nTW,Taiwan,country,\n"
+                              "TW-X,X,city,TW\nTW-Y,Y,state,ZZ\nTW-Z,Z,planet,\n", "regions.csv")
+
+    with pytest.raises(CommandError) as raised:
+        call_command("import_dataset", regions=str(regions), stdout=io.StringIO())
+
+    message = str(raised.value)
+    assert "line 3: the parent of a city must be a state" in message
+    assert "line 4: unknown parent 'ZZ'" in message
+    assert "line 5: kind 'planet'" in message
+    assert not Region.objects.filter(code__startswith="TW").exists()

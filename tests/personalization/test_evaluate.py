@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import timedelta
 from io import StringIO
@@ -68,7 +69,9 @@ def test_evaluation_reports_each_method_for_cold_and_warm_shoppers(two_regions):
     rows = ranking_evaluate(k=5, test_days=14)
 
     table = {(row.cohort, row.method): row for row in rows}
-    assert len(rows) == 8
+    # Global, four single dimensions, six pairs, item-kNN, full ranker with and
+    # without exploration; two cohorts.
+    assert len(rows) == 2 * 14
     assert {row.shoppers for row in rows if row.cohort == "cold"} == {4}
     assert {row.shoppers for row in rows if row.cohort == "warm"} == {1}
     # Region B's newcomers: their region's list finds what they click, the
@@ -99,9 +102,24 @@ def test_command_prints_a_table_and_refuses_bad_options(two_regions):
 
     text = out.getvalue()
     assert "| cohort | method | shoppers | NDCG@5 | HitRate@5 | coverage |" in text
-    assert text.count("\n| cold |") == 4 and text.count("\n| warm |") == 4
+    assert text.count("\n| cold |") == 14 and text.count("\n| warm |") == 14
     with pytest.raises(CommandError, match="--k"):
         call_command("evaluate_ranking", k="0", stdout=StringIO())
+
+
+def test_command_takes_a_cut_date_and_prints_json(two_regions):
+    out = StringIO()
+    cut = (NOW - timedelta(days=14)).date().isoformat()
+
+    call_command("evaluate_ranking", k="5", cut=cut, json=True, stdout=out, stderr=StringIO())
+
+    result = json.loads(out.getvalue())
+    methods = {row["method"] for row in result["rows"]}
+    assert {"global popularity", "region popularity", "age band x gender popularity",
+            "item-kNN", "full ranker"} <= methods
+    assert {row["cohort"] for row in result["rows"]} == {"cold", "warm"}
+    with pytest.raises(CommandError, match="--cut"):
+        call_command("evaluate_ranking", cut="yesterday", stdout=StringIO())
 
 
 def test_command_without_events_is_a_command_error(db):

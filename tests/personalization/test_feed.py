@@ -85,7 +85,9 @@ def test_feed_without_ranking_data_lists_published_products_sold_here_in_stock_f
 def test_popular_items_of_the_shoppers_region_come_first_with_the_region_as_reason(regions):
     products = _old_products(12)
     hit = products[5]
-    for _ in range(4):
+    # As many buyers as the other region's favourite: recent and global
+    # popularity tie, so the region decides.
+    for _ in range(6):
         _events(ShopperProfile.objects.create(region=regions["PUN"]), [hit], "purchase")
     for _ in range(6):  # elsewhere, tastes differ
         _events(ShopperProfile.objects.create(region=regions["AE"]), [products[1]], "purchase")
@@ -367,3 +369,24 @@ def test_history_skips_feed_impressions_through_an_index_not_a_scan(regions):
         cursor.execute(f"EXPLAIN {'QUERY PLAN ' if connection.vendor == 'sqlite' else ''}{sql}")
         plan = " ".join(str(row) for row in cursor.fetchall())
     assert "event_shopper_history" in plan, plan
+
+
+def test_an_age_and_gender_segment_serves_a_shopper_without_a_region(regions):
+    # Given young women (no region known) who all buy one item, and everyone
+    # else another, more popular one
+    products = _old_products(10)
+    favourite, popular = products[3], products[8]
+    for _ in range(15):
+        _events(ShopperProfile.objects.create(age_band="18-24", gender="f"), [favourite],
+                "purchase")
+    for _ in range(20):
+        _events(ShopperProfile.objects.create(region=regions["PUN"], age_band="45-54",
+                                              gender="m"), [popular], "purchase")
+    affinities_rebuild(fit=False)
+    # When a new young woman without a region opens the feed
+    newcomer = ShopperProfile.objects.create(age_band="18-24", gender="f")
+
+    page = feed_page_get(shopper=newcomer, cursor=None, page_size=5)
+
+    # Then the age x gender segment's favourite leads, though it is globally second
+    assert page.items[0].product_id == favourite.pk

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from core.datasets import DatasetError
-from personalization.importers import age_to_band, import_events, import_shoppers
+from personalization.importers import age_to_band, import_events, import_shoppers, parse_timestamp
 from personalization.models import Event, ShopperProfile
 from tests.factories import ProductFactory, RegionFactory, SellerFactory
 
@@ -78,12 +78,39 @@ def test_bad_shopper_rows_are_reported_by_line_and_nothing_is_written(write, reg
         import_shoppers(path, stdout=io.StringIO())
 
     lines = [(e.line, e.message) for e in raised.value.errors]
-    assert [line for line, _m in lines] == [3, 4, 4, 4, 5, 6, 7]
+    # Line 4's age 9 is not an error (see below); its gender and language are.
+    assert [line for line, _m in lines] == [3, 4, 4, 5, 6, 7]
     assert "unknown region 'ZZ'" in lines[0][1]
-    assert "under 13" in lines[1][1]
-    assert "already on line 2" in lines[5][1]
+    assert "gender 'q'" in lines[1][1]
+    assert "already on line 2" in lines[4][1]
     assert "line 3:" in str(raised.value) and "nothing was imported" in str(raised.value)
     assert not ShopperProfile.objects.exists()
+
+
+def test_a_shopper_under_13_is_imported_without_an_age_and_counted(write, regions):
+    # Given a file where one of three shoppers is 9
+    path = write("shoppers.csv", "id,region,age,gender,language\n"
+                                 "S1,IN,30,f,hi\nS2,IN,9,f,hi\nS3,,12,,\n")
+    out = io.StringIO()
+
+    # When it is imported
+    count = import_shoppers(path, stdout=out)
+
+    # Then every row is in, the children without any age band, and the count is reported
+    assert count == 3
+    bands = dict(ShopperProfile.objects.values_list("external_id", "age_band"))
+    assert bands == {"S1": "25-34", "S2": "", "S3": ""}
+    assert "2 row(s) with an age under 13 imported without an age" in out.getvalue()
+
+
+def test_iso_timestamps_from_any_year_are_accepted_but_small_numbers_are_not():
+    latest = datetime(2030, 1, 1, tzinfo=UTC)
+    assert parse_timestamp("1997-09-20T04:32:15+00:00", latest=latest) == datetime(
+        1997, 9, 20, 4, 32, 15, tzinfo=UTC)
+    with pytest.raises(ValueError, match="milliseconds"):
+        parse_timestamp("874729935", latest=latest)  # 1997 as seconds: probably a mistake
+    with pytest.raises(ValueError, match="milliseconds"):
+        parse_timestamp("1700000000000", latest=latest)
 
 
 def test_reimporting_shoppers_updates_them_in_place(write, regions):

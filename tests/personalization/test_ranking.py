@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from personalization.conf import DEFAULTS
+from personalization.lattice import parent_keys
 from personalization.ranking import (
     HistoryEvent,
     Listing,
@@ -20,7 +21,6 @@ from personalization.ranking import (
     rank,
     segment_affinity,
     segment_chain_keys,
-    segment_parent_key,
     shrink,
     usable_segments,
 )
@@ -98,15 +98,30 @@ def test_item_missing_from_a_segment_list_backs_off_to_the_parent_shrunk():
     assert (score_2, source_2.key) == (0.6, "r:PUN")
 
 
-def test_segment_chain_runs_from_demographics_up_the_regions_to_global():
+def test_segment_lattice_holds_every_combination_most_specific_first():
     keys = segment_chain_keys(region_codes=["IN", "IN-MH", "IN-MH-PUN"], age_band="25-34",
                               gender="f")
 
-    assert keys == ["rag:IN-MH-PUN:25-34:f", "rg:IN-MH-PUN:f", "r:IN-MH-PUN", "r:IN-MH", "r:IN",
-                    "g"]
+    # Region at each of its three levels (or none) x every subset of age and gender.
+    assert len(keys) == 4 * 4 - 1 + 1
+    assert keys[0] == "rag:IN-MH-PUN:25-34:f"
+    assert keys[-1] == "g"
+    assert {"ag:25-34:f", "a:25-34", "g:f", "rg:IN-MH-PUN:f", "r:IN", "ra:IN-MH:25-34"} <= set(keys)
+    sizes = [len(key.partition(":")[0]) for key in keys[:-1]]
+    assert sizes == sorted(sizes, reverse=True)
+    # Without a region, age x gender is still a segment.
+    assert segment_chain_keys(region_codes=[], age_band="25-34", gender="f") == [
+        "ag:25-34:f", "a:25-34", "g:f", "g"]
+
+
+def test_lattice_parents_drop_one_dimension_or_move_the_region_up():
     parents = {"IN-MH-PUN": "IN-MH", "IN-MH": "IN", "IN": None}
-    assert [segment_parent_key(key, parents) for key in keys] == [*keys[1:], None]
-    assert segment_chain_keys(region_codes=[], age_band="25-34", gender="f") == ["g"]
+
+    assert parent_keys("rag:IN-MH-PUN:25-34:f", parents) == [
+        "ag:25-34:f", "rag:IN-MH:25-34:f", "rg:IN-MH-PUN:f", "ra:IN-MH-PUN:25-34"]
+    assert parent_keys("r:IN", parents) == ["g"]
+    assert parent_keys("a:25-34", parents) == ["g"]
+    assert parent_keys("g", parents) == []
 
 
 # --- rank() ---------------------------------------------------------------------------

@@ -4,7 +4,8 @@ Here, in personalization, because it fills both layers: listings
 (catalog.importers) and shoppers with their events on top of them. Each file
 is atomic: a file with any bad row is reported line by line and
 nothing from it is written. Files are imported in dependency order (products,
-then shoppers, then events, which refer to both), whatever the order given.
+then shoppers, then events, which refer to both), whatever the order given;
+categories and regions, which products and shoppers name, come first.
 """
 
 import time
@@ -12,11 +13,14 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from catalog.importers import import_products
+from catalog.vocabulary_import import import_categories, import_regions
 from core.datasets import DatasetError
 from personalization.importers import import_events, import_shoppers
 
 # (option, importer), in the order they must run.
 IMPORTERS = (
+    ("categories", import_categories),
+    ("regions", import_regions),
     ("products", import_products),
     ("shoppers", import_shoppers),
     ("events", import_events),
@@ -29,10 +33,13 @@ class Command(BaseCommand):
         "Products: id,title,category,price[,seller,regions,stock,created_at,description,image] "
         "(an id the seller already has is updated; see catalog/importers.py). "
         "Shoppers: id,region,age,gender,language. Events: shopper,product,type,timestamp. "
+        "Categories: slug,name[,parent]. Regions: code,name,kind[,parent,currency,language]. "
         "Each file is all or nothing: bad rows are listed by line and nothing is written."
     )
 
     def add_arguments(self, parser):
+        parser.add_argument("--categories", metavar="F", help="categories CSV")
+        parser.add_argument("--regions", metavar="F", help="regions CSV")
         parser.add_argument("--products", metavar="F", help="products CSV")
         parser.add_argument("--shoppers", metavar="F", help="shoppers CSV")
         parser.add_argument("--events", metavar="F", help="events CSV")
@@ -40,7 +47,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         chosen = [(option, function) for option, function in IMPORTERS if options.get(option)]
         if not chosen:
-            raise CommandError("nothing to import: give --products, --shoppers and/or --events")
+            raise CommandError("nothing to import: give --categories, --regions, --products, "
+                               "--shoppers and/or --events")
         # Check every file before importing any, so a typo in the last
         # argument does not leave the first file imported alone.
         plan = []

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from django.core.management.base import BaseCommand, CommandError
 
 from personalization.rebuild import RebuildError, affinities_rebuild
+
+
+def _as_of(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--as-of must be an ISO 8601 date or time, not {value!r}.") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class Command(BaseCommand):
@@ -20,6 +32,12 @@ class Command(BaseCommand):
             help="Do not refresh shoppers' lifecycle stages afterwards.",
         )
 
+        parser.add_argument(
+            "--as-of", help="Build as of this ISO date/time (UTC) instead of now: for "
+                            "imported history (e.g. a public data set from years ago).")
+        parser.add_argument("--no-fit", action="store_true",
+                            help="Use the configured weights; do not fit them on a hold-out.")
+
     def handle(self, *args, **options):
         def progress(message: str) -> None:
             self.stdout.write(message)
@@ -27,10 +45,15 @@ class Command(BaseCommand):
 
         try:
             version = affinities_rebuild(
-                refresh_lifecycle=not options["no_lifecycle"], progress=progress
+                as_of=_as_of(options["as_of"]), refresh_lifecycle=not options["no_lifecycle"],
+                progress=progress, fit=False if options["no_fit"] else None,
             )
         except RebuildError as exc:
             raise CommandError(str(exc)) from exc
+        fit = version.stats.get("fit") or {}
+        for cohort, weights in (fit.get("weights") or {}).items():
+            self.stdout.write(f"fitted {cohort} weights: " + ", ".join(
+                f"{name} {value:g}" for name, value in weights.items()))
         seconds = version.stats.get("seconds", 0)
         self.stdout.write(self.style.SUCCESS(
             f"Ranking version {version.pk} built in {seconds:.1f} s and active."
