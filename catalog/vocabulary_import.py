@@ -26,7 +26,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.text import slugify
 
-from shop.datasets import DatasetError, RowError, RowErrors
+from core.datasets import DatasetError, RowError, RowErrors
 
 from .models import Category, Region
 
