@@ -6,8 +6,6 @@ currency code; nothing here ever touches a float.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
@@ -16,7 +14,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .money import CURRENCY_EXPONENT, discount_percent, minor_to_decimal
+from .money import CURRENCY_EXPONENT, Priced
 from .querysets import ProductImageQuerySet, ProductQuerySet, RegionQuerySet
 from .variants import variant_nearest
 
@@ -141,7 +139,7 @@ class Seller(models.Model):
         return self.display_name
 
 
-class Product(models.Model):
+class Product(Priced, models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         ACTIVE = "active", _("Active")
@@ -219,25 +217,6 @@ class Product(models.Model):
             errors["currency"] = _("Unsupported currency %(c)s.") % {"c": self.currency}
         if errors:
             raise ValidationError(errors)
-
-    @property
-    def price(self) -> Decimal:
-        return minor_to_decimal(self.price_minor, self.currency)
-
-    @property
-    def compare_at_price(self) -> Decimal | None:
-        if self.compare_at_minor is None:
-            return None
-        return minor_to_decimal(self.compare_at_minor, self.currency)
-
-    @property
-    def discount_percent(self) -> int:
-        """Return the whole-percent discount against the compare-at price (0 if none)."""
-        return discount_percent(self.price_minor, self.compare_at_minor)
-
-    @property
-    def in_stock(self) -> bool:
-        return self.stock > 0
 
     @property
     def public_id(self) -> str:

@@ -84,3 +84,32 @@ def format_money(amount_minor: int, currency: str, language: str | None = None) 
         return f"\u200f{sign}{number}\u00a0{symbol}"
     separator = "\u00a0" if symbols["default"].endswith("\u00a0") else ""
     return f"{sign}{symbol}{separator}{number}"
+
+
+class Priced:
+    """Price, discount and stock as shoppers see them, from the integer fields.
+
+    Shared by the Product model and the storefront's card row, which carry
+    the same `price_minor`, `compare_at_minor`, `currency` and `stock`.
+    """
+
+    __slots__ = ()
+
+    @property
+    def price(self) -> Decimal:
+        return minor_to_decimal(self.price_minor, self.currency)
+
+    @property
+    def compare_at_price(self) -> Decimal | None:
+        if self.compare_at_minor is None:
+            return None
+        return minor_to_decimal(self.compare_at_minor, self.currency)
+
+    @property
+    def discount_percent(self) -> int:
+        """Return the whole-percent discount against the compare-at price (0 if none)."""
+        return discount_percent(self.price_minor, self.compare_at_minor)
+
+    @property
+    def in_stock(self) -> bool:
+        return self.stock > 0

@@ -33,7 +33,6 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -50,7 +49,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from catalog.models import Product, ProductImage
-from catalog.money import discount_percent, minor_to_decimal
+from catalog.money import Priced
 from catalog.variants import variant_nearest, variants_upto, width_cap
 from core.content_cache import ContentCache
 from core.db import CompiledQuery
@@ -158,7 +157,7 @@ def image_sources(image: CardImage, *, max_width: int,
 
 
 @dataclass(frozen=True, slots=True)
-class CardRow:
+class CardRow(Priced):
     """What a card shows, as one row: the product's own fields and its first
     photo as the JSON text the database produced (hashed as is for the caches,
     parsed only when a card has to be rendered).
@@ -185,24 +184,6 @@ class CardRow:
         digest.update(b"\x00" if image is None else
                       (image if isinstance(image, str) else repr(image)).encode())
         return digest.hexdigest()
-
-    @property
-    def price(self) -> Decimal:
-        return minor_to_decimal(self.price_minor, self.currency)
-
-    @property
-    def compare_at_price(self) -> Decimal | None:
-        if self.compare_at_minor is None:
-            return None
-        return minor_to_decimal(self.compare_at_minor, self.currency)
-
-    @property
-    def discount_percent(self) -> int:
-        return discount_percent(self.price_minor, self.compare_at_minor)
-
-    @property
-    def in_stock(self) -> bool:
-        return self.stock > 0
 
     def get_absolute_url(self) -> str:
         return reverse("storefront:product", kwargs={"pk": self.pk})
