@@ -210,6 +210,12 @@ def main() -> None:
         targets = {s.ref: s.targets() for s in served}
         ratios: dict = {s.ref: {tool: {"feed API": [], "feed page": []}
                                 for tool in ("wrk", "generator")} for s in served}
+        # Warm every worker of every server first (imports, caches, compiled
+        # statements, ranking snapshots): a cold worker's first seconds are
+        # not what either commit serves.
+        for s in served:
+            for path, headers in targets[s.ref].values():
+                wrk(s.port, path, headers)
         for _round in range(ROUNDS):
             for s in served:
                 for tool, measure in (("wrk", wrk), ("generator", generator)):
