@@ -27,6 +27,7 @@ a comparison, ...) that shape simply runs through the ORM every time.
 
 from __future__ import annotations
 
+import functools
 import threading
 import uuid
 from collections.abc import Callable, Hashable
@@ -92,8 +93,8 @@ class CompiledQuery:
     def __init__(self, build: Callable[..., QuerySet]):
         """`build(shape, **values)` returns the queryset."""
         self.build = build
-        # Per thread: converters and populators hold a connection, and each
-        # thread has its own connections.
+        # Per thread: converters hold a connection, and each thread has its
+        # own connections.
         self._local = threading.local()
 
     def _statements(self) -> dict:
@@ -181,9 +182,13 @@ class CompiledQuery:
         return self._execute(alias, statement, values)
 
 
-def model_columns(model: type[Model], prefix: str = "") -> list[str]:
-    """Return the column attnames of `model`'s concrete fields, for values_list()."""
-    return [prefix + field.attname for field in model._meta.concrete_fields]
+@functools.cache
+def model_columns(model: type[Model], prefix: str = "") -> tuple[str, ...]:
+    """Return the column attnames of `model`'s concrete fields, for values_list().
+
+    Cached: instances_from_row asks for them on every cookie or token lookup.
+    """
+    return tuple(prefix + field.attname for field in model._meta.concrete_fields)
 
 
 def instances_from_row(alias: str, row: tuple, *models: type[Model]) -> list[Model]:

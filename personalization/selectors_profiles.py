@@ -40,11 +40,10 @@ def shopper_get(*, public_id: uuid.UUID | str) -> ShopperProfile | None:
     parsed = parse_public_id(public_id)
     if parsed is None:
         return None
-    rows = _profile_by_public_id.rows(alias=router.db_for_read(ShopperProfile),
-                                      public_id=parsed)
+    alias = router.db_for_read(ShopperProfile)
+    rows = _profile_by_public_id.rows(alias=alias, public_id=parsed)
     if not rows:
         return None
-    alias = router.db_for_read(ShopperProfile)
     profile, region = instances_from_row(alias, rows[0], ShopperProfile, Region)
     # What select_related("region") would have cached (None: no region).
     profile.region = region if profile.region_id is not None else None

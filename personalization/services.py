@@ -110,12 +110,11 @@ def shopper_from_token(token: str) -> ShopperProfile | None:
     if not rows:
         return None
     row, shopper = instances_from_row(alias, rows[0], ShopperToken, ShopperProfile)
-    row.shopper = shopper
     now = timezone.now()
     resolution = timedelta(seconds=get_config()["LAST_SEEN_RESOLUTION_SECONDS"])
     if row.last_used_at is None or now - row.last_used_at >= resolution:
         ShopperToken.objects.filter(pk=row.pk).update(last_used_at=now)
-    return row.shopper
+    return shopper
 
 
 # --- Profile ------------------------------------------------------------------------
@@ -441,7 +440,6 @@ def events_record_batch(*, shopper: ShopperProfile, events: list[dict]) -> Batch
     return result
 
 
-@transaction.atomic
 def feed_impressions_record(*, shopper, product_ids: list[int], context: str = "feed") -> int:
     """Record a `view` event for each card of a rendered feed page in one INSERT; return the count.
 
@@ -462,6 +460,7 @@ def feed_impressions_record(*, shopper, product_ids: list[int], context: str = "
     return len(product_ids)
 
 
+@transaction.atomic
 def shopper_order_placed(*, shopper: ShopperProfile, order_id: int | str,
                          product_ids: list[int], placed_at: datetime) -> bool:
     """Record the purchase events of an order and move the lifecycle stage.
