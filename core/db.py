@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connections
+from django.db import OperationalError, connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import ValuesListIterable
 
@@ -199,3 +199,23 @@ def instances_from_row(alias: str, row: tuple, *models: type[Model]) -> list[Mod
         instances.append(model.from_db(alias, names, row[start:start + len(names)]))
         start += len(names)
     return instances
+
+
+def sqlite_json_support_settle(sender, connection, **kwargs) -> None:
+    """Decide SQLite's JSON support on a new connection without a write lock.
+
+    Django probes it lazily inside transaction.atomic(), which with
+    transaction_mode IMMEDIATE takes the write lock: when another connection
+    holds it (a shared-cache test database answers "locked" at once, without
+    busy_timeout), the probe fails, False is cached on that connection for its
+    whole life, and every card query (JSONObject) on it is a 500. A plain
+    SELECT needs no lock and gives the true answer.
+    """
+    if connection.vendor != "sqlite" or "supports_json_field" in connection.features.__dict__:
+        return
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute("SELECT JSON('{\"a\": \"b\"}')")
+        except OperationalError:
+            return  # no JSON1 at all: let Django's own probe decide, as before
+    connection.features.__dict__["supports_json_field"] = True

@@ -33,8 +33,6 @@ REPLICA_MODELS = frozenset({
     "catalog.product_regions",
     "personalization.rankingversion",
     "personalization.segment",
-    "personalization.segmentitemscore",
-    "personalization.segmentcategoryscore",
     "personalization.itemneighbour",
 })
 

@@ -30,10 +30,12 @@ from core import errors
 KB = 1024
 MB = 1024 * KB
 DEFAULT_BODY_LIMITS: tuple[tuple[str, int], ...] = (
-    (r"^/api/v1/shoppers/$", 1 * KB),           # POST creates a shopper: no body needed
+    (r"^/api/v1/shoppers/$", 1 * KB),           # POST creates a shopper: at most {"ref": code}
     (r"^/api/v1/events/$", 128 * KB),           # up to BATCH_MAX_EVENTS (100) events
+    (r"^/api/v1/products/\d+/reviews/$", 48 * MB),  # a review with up to 3 photos
     (r"^/api/", 16 * KB),                       # profile, cart lines, checkout
     (r"^/admin/", 64 * MB),                     # product forms with several photos
+    (r"^/p/\d+/review/$", 48 * MB),             # the product page's review form (3 photos)
     (r"", 64 * KB),                             # storefront forms
 )
 DEFAULT_MAX_URL_LENGTH = 4096

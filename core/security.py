@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.middleware.csrf import get_token
 
 
 def permissions_policy_header(policy: dict[str, list[str]]) -> str:
@@ -40,3 +41,18 @@ class PermissionsPolicyMiddleware:
         if self.header and "Permissions-Policy" not in response:
             response["Permissions-Policy"] = self.header
         return response
+
+
+def csrf_token_once(request) -> str:
+    """Return the request's masked CSRF token, masked once however many forms ask.
+
+    Django's get_token() draws a new 32-character mask from the system RNG on
+    every call (one os.urandom per character); the feed page asks twice (the
+    shell's forms and each card's "Not interested" form), and any masked form of
+    the same secret validates, so one per request is enough.
+    """
+    token = getattr(request, "_shop_csrf_token", None)
+    if token is None:
+        token = get_token(request)
+        request._shop_csrf_token = token
+    return token

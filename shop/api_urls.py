@@ -21,6 +21,8 @@ urlpatterns = [
     path("", include("storefront.api.urls")),
     path("", include("personalization.api.urls")),
     path("", include("orders.api.urls")),
+    path("", include("reviews.api.urls")),
+    path("", include("notifications.api.urls")),
 ]
 
 # Only for `make bench` (bench/steps/50-api): never mounted unless asked for.

@@ -78,6 +78,9 @@ INSTALLED_APPS = [
     "catalog",
     "personalization",
     "orders",
+    "reviews",
+    "notifications",
+    "sellers",
     "analytics",
     "storefront",
 ]
@@ -92,6 +95,8 @@ MIDDLEWARE = [
     "core.middleware.BrotliMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # `?lang=` on the API wins over Accept-Language (after LocaleMiddleware).
+    "core.api.language.ApiLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     # Inside ConditionalGet: a 304 then carries no CSP header, so the browser keeps
@@ -286,7 +291,8 @@ STORAGES = {
     "default": _media_storage,
     "staticfiles": {
         "BACKEND": (
-            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            # Whitenoise's hashed + compressed storage, our own JS minified first.
+            "core.staticfiles.MinifiedManifestStaticFilesStorage"
             if not env_bool("SHOP_PLAIN_STATIC")
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
@@ -299,6 +305,14 @@ SHOP_IMAGE_MAX_PIXELS = int(os.environ.get("SHOP_IMAGE_MAX_PIXELS", 40_000_000))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o644
+# A seller's bulk listing upload (catalog/bulk.py has the rest of the limits
+# and why). The CSV and the ZIP together must stay under the admin's 64 MB
+# request ceiling (core/request_limits.py).
+SHOP_BULK_UPLOAD = {
+    "MAX_ROWS": int(os.environ.get("SHOP_BULK_MAX_ROWS", 5000)),
+    "CSV_MAX_BYTES": int(os.environ.get("SHOP_BULK_CSV_MAX_BYTES", 5 * 1024 * 1024)),
+    "ZIP_MAX_BYTES": int(os.environ.get("SHOP_BULK_ZIP_MAX_BYTES", 50 * 1024 * 1024)),
+}
 
 
 # --- REST framework -----------------------------------------------------------------
@@ -336,6 +350,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name for the notification kinds (Region.kind is also a "kind").
+    "ENUM_NAME_OVERRIDES": {"NotificationKindEnum": "notifications.models.Kind"},
     "DESCRIPTION": (
         "REST API for the PWA and app clients. Every 4xx answer has the shape "
         "`{\"error\": {\"code\", \"message\", \"fields\"}}` (schema `Error`). "
@@ -460,10 +476,18 @@ SHOP_LOGIN_THROTTLE = {
     "slowdown": int(os.environ.get("SHOP_LOGIN_SLOWDOWN", "30")),
     "window": int(os.environ.get("SHOP_LOGIN_FAIL_WINDOW", "900")),
 }
+# "Sell on the shop" (sellers/signup.py): sign-up posts per client per window,
+# and the version of the seller terms the form's tick box accepts.
+SELLER_SIGNUP_LIMIT = int(os.environ.get("SHOP_SELLER_SIGNUP_LIMIT", "5"))
+SELLER_SIGNUP_WINDOW = int(os.environ.get("SHOP_SELLER_SIGNUP_WINDOW", "3600"))
+SELLER_TERMS_VERSION = os.environ.get("SHOP_SELLER_TERMS_VERSION", "2026-01")
 
 
 # --- The shop's own settings ----------------------------------------------------------------
 SHOP_DEFAULT_CURRENCY = os.environ.get("SHOP_DEFAULT_CURRENCY", "INR")
+# Where a visitor shops before anything says otherwise (catalog.markets): a
+# region code; empty means the country paying in SHOP_DEFAULT_CURRENCY.
+SHOP_DEFAULT_REGION = os.environ.get("SHOP_DEFAULT_REGION", "")
 # Widths of the generated image variants; never upscaled past the source.
 SHOP_IMAGE_WIDTHS = (160, 320, 480, 640, 960)
 SHOP_IMAGE_FORMATS = ("avif", "webp", "jpeg")
@@ -511,4 +535,48 @@ SHOP_TASK_SCHEDULE = {
         "task": "catalog.tasks.product_images_sweep",
         "every": int(os.environ.get("SHOP_IMAGE_SWEEP_EVERY", "600")),
     },
+    # Bulk uploads checked but never confirmed: their stored files are deleted.
+    "bulk_uploads_sweep": {
+        "task": "catalog.tasks.bulk_uploads_sweep",
+        "every": int(os.environ.get("SHOP_BULK_UPLOAD_SWEEP_EVERY", "3600")),
+    },
+    # The same for review photos, and their files left by deleted products.
+    "review_photos_sweep": {
+        "task": "reviews.tasks.review_photos_sweep",
+        "every": int(os.environ.get("SHOP_REVIEW_PHOTO_SWEEP_EVERY", "3600")),
+    },
+    # Notifications held for quiet hours or a full day go out when due.
+    "notifications_deferred_send": {
+        "task": "notifications.tasks.notifications_deferred_send",
+        "every": int(os.environ.get("SHOP_NOTIFICATIONS_DEFERRED_EVERY", "300")),
+    },
+    # Reminders of carts left behind (notifications/cart_triggers.py).
+    "carts_abandoned_notify": {
+        "task": "notifications.tasks.carts_abandoned_notify_task",
+        "every": int(os.environ.get("SHOP_CARTS_ABANDONED_EVERY", "1800")),
+    },
+    # One nudge a week by lifecycle stage to subscribed shoppers (notifications/habit.py).
+    "habit_nudges_send": {
+        "task": "notifications.tasks.habit_nudges_send_task",
+        "every": int(os.environ.get("SHOP_HABIT_NUDGES_EVERY", "86400")),
+    },
+    # Region segments' caps follow their opt-out and click rates (notifications/adapt.py).
+    "segment_caps_adapt": {
+        "task": "notifications.tasks.segment_caps_adapt_task",
+        "every": int(os.environ.get("SHOP_SEGMENT_CAPS_ADAPT_EVERY", "86400")),
+    },
+}
+
+# Web Push (notifications/channels.py): the VAPID key pair (base64url, as
+# `vapid --gen` / docs/OPERATIONS.md make them) and the contact the push
+# services may write to ("mailto:ops@example.com"). Without a private key the
+# push channel is off; the inbox always works.
+SHOP_VAPID_PRIVATE_KEY = os.environ.get("SHOP_VAPID_PRIVATE_KEY", "")
+SHOP_VAPID_PUBLIC_KEY = os.environ.get("SHOP_VAPID_PUBLIC_KEY", "")
+SHOP_VAPID_SUBJECT = os.environ.get("SHOP_VAPID_SUBJECT", "")
+# Caps, quiet hours, the SMS/WhatsApp provider: notifications/conf.py DEFAULTS.
+NOTIFICATIONS = {
+    key: value for key, value in {
+        "SMS_PROVIDER": os.environ.get("SHOP_NOTIFICATIONS_SMS_PROVIDER") or None,
+    }.items() if value is not None
 }

@@ -13,6 +13,8 @@ urlpatterns = [
     path("api/v1/", include("shop.api_urls")),
     # Before the storefront: /cart/, /checkout/ and /orders/<id>/ are the orders app's.
     path("", include("orders.urls")),
+    path("", include("notifications.urls")),
+    path("", include("sellers.urls")),
     path("", include("personalization.urls")),
     path("", include("storefront.urls")),
 ]

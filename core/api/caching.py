@@ -22,6 +22,7 @@ import hashlib
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
+from django.utils import translation
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import quote_etag
 
@@ -79,14 +80,23 @@ class MicroCacheMixin:
     for PUBLIC_MAX_AGE; keeping them here for less than that adds no
     staleness anyone could not already see, and a burst of shoppers opening
     the same list costs one rendering instead of hundreds (the key is the full
-    path with its query string). Errors and 304s are never stored.
+    path with its query string, and the language the answer is in). Errors and
+    304s are never stored.
     """
+
+    def micro_cache_variant(self, request) -> str:
+        """Return what besides the URL the answer depends on ("" for nothing)."""
+        return ""
 
     def dispatch(self, request, *args, **kwargs):
         seconds = microcache_seconds()
         if request.method != "GET" or seconds <= 0:
             return super().dispatch(request, *args, **kwargs)
-        path = request.get_full_path()
+        # A view whose answer also depends on a header (its `vary`) names
+        # the variant, so two callers of one URL never share an entry; the
+        # language too: the same path answers in the Accept-Language's language.
+        path = (f"{translation.get_language()}\x00{request.get_full_path()}\x00"
+                f"{self.micro_cache_variant(request)}")
         key = "api:micro:" + hashlib.sha256(path.encode()).hexdigest()
         hit = cache.get(key)
         if hit is not None:

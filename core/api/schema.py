@@ -13,7 +13,7 @@ def sparse_fields_optional(result, generator, request, public):
 
 # Request bodies whose unknown keys are refused (a typo must not be dropped silently).
 CLOSED_REQUEST_COMPONENTS = ("EventBatchRequest", "EventInRequest",
-                             "PatchedShopperProfileUpdateRequest")
+                             "PatchedShopperProfileUpdateRequest", "ShopperCreateRequest")
 
 
 def closed_request_bodies(result, generator, request, public):
