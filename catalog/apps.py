@@ -1,8 +1,8 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.utils.translation import gettext_lazy as _
 
-SEARCH_MIGRATION = ("catalog", "0002_product_search_index")
+SEARCH_MIGRATION = ("catalog", "0008_search_index_translations")
 
 
 def _ensure_search_index(sender, using, **kwargs):
@@ -14,7 +14,8 @@ def _ensure_search_index(sender, using, **kwargs):
     from .search import search_index_ensure
 
     applied = MigrationRecorder(connections[using]).applied_migrations()
-    # Not after `migrate catalog 0001`: then the index is meant to be gone.
+    # Not before the migration that builds today's index: then it is meant
+    # to be gone (or the columns it names do not exist yet).
     if SEARCH_MIGRATION in applied:
         search_index_ensure(using)
 
@@ -27,3 +28,14 @@ class CatalogConfig(AppConfig):
     def ready(self) -> None:
         post_migrate.connect(_ensure_search_index, sender=self,
                              dispatch_uid="catalog.ensure_search_index")
+        from .markets import connect_signals
+
+        connect_signals()
+
+        # Staff changed a synonym: searches read the new mapping at once.
+        from .models import SearchSynonym
+        from .search import synonyms_forget
+
+        for signal in (post_save, post_delete):
+            signal.connect(synonyms_forget, sender=SearchSynonym,
+                           dispatch_uid=f"catalog.synonyms_forget.{signal is post_save}")

@@ -24,7 +24,9 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps
 
-from .models import Category, Product, Region, Seller
+from .demo_words import DEMO_SYNONYMS, listing_translations
+from .models import Category, Product, Region, SearchSynonym, Seller
+from .search import synonyms_forget
 
 # Drawn at 720 px so the pipeline's widest variant is 640 (it never upscales):
 # 960 w variants of 600 photos would double the seeding time for no gain.
@@ -288,6 +290,8 @@ class ProductSpec:
     regions: tuple[str, ...]
     age: timedelta  # how long before the seeding time it was listed
     photos: tuple[PhotoSpec, ...] = field(default=())
+    # title_hi, title_ar, description_hi, description_ar (sarees and kurtas only)
+    translations: dict[str, str] = field(default_factory=dict)
 
 
 def _region_parent(code: str) -> str | None:
@@ -383,6 +387,10 @@ def product_spec(index: int, *, seed: int) -> ProductSpec:
         category=cat.slug, title=title[:140], description=description, currency=currency,
         price_minor=price, compare_at_minor=compare_at, stock=stock, status=status,
         regions=regions, age=age, photos=photos,
+        # From what was drawn above, drawing nothing more: the catalog of a
+        # seed stays the one it was before listings had translations.
+        translations=listing_translations(category=cat.slug, adjective=adj, noun=noun,
+                                          colour=colour_name),
     )
 
 
@@ -712,9 +720,11 @@ class SeedResult:
     sellers: int = 0
     products: int = 0
     photos: int = 0
+    synonyms: int = 0
 
     def total(self) -> int:
-        return self.regions + self.categories + self.sellers + self.products + self.photos
+        return (self.regions + self.categories + self.sellers + self.products + self.photos
+                + self.synonyms)
 
 
 def _say(stdout: TextIO | None, message: str) -> None:
@@ -756,6 +766,26 @@ def categories_ensure() -> tuple[dict[str, Category], int]:
         existing[definition.slug] = category
         created += 1
     return existing, created
+
+
+@transaction.atomic
+def synonyms_ensure() -> int:
+    """Create the demo's search synonyms that are missing; return how many were new.
+
+    By (concept, language): a row staff changed is theirs and stays as it is.
+    """
+    existing = set(SearchSynonym.objects.values_list("concept", "language"))
+    created = []
+    for concept, language, words in DEMO_SYNONYMS:
+        if (concept, language) in existing:
+            continue
+        synonym = SearchSynonym(concept=concept, language=language, words=words)
+        synonym.full_clean()
+        created.append(synonym)
+    SearchSynonym.objects.bulk_create(created)
+    # bulk_create sends no post_save: searches must still see the new words.
+    transaction.on_commit(synonyms_forget)
+    return len(created)
 
 
 def sellers_ensure(regions: dict[str, Region]) -> tuple[dict[str, Seller], int]:
@@ -812,7 +842,7 @@ def products_ensure(
                     title=spec.title, description=spec.description, currency=spec.currency,
                     price_minor=spec.price_minor, compare_at_minor=spec.compare_at_minor,
                     stock=spec.stock, status=spec.status, external_id=spec.external_id,
-                    created_at=now - spec.age,
+                    created_at=now - spec.age, **spec.translations,
                 )
                 # Foreign keys and uniqueness are the database's to check in bulk;
                 # the field rules (lengths, choices, signs) are checked here.
@@ -924,6 +954,8 @@ def seed_catalog(
     _say(stdout, f"regions: {len(regions)} ({result.regions} new)")
     categories, result.categories = categories_ensure()
     _say(stdout, f"categories: {len(categories)} ({result.categories} new)")
+    result.synonyms = synonyms_ensure()
+    _say(stdout, f"search synonyms: {len(DEMO_SYNONYMS)} ({result.synonyms} new)")
     sellers, result.sellers = sellers_ensure(regions)
     _say(stdout, f"sellers: {len(sellers)} ({result.sellers} new)")
     specs = [product_spec(index, seed=seed) for index in range(products)]

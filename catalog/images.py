@@ -131,23 +131,25 @@ class EncodedImage:
     def sha256(self) -> str:
         return hashlib.sha256(self.data).hexdigest()
 
-    def master_name(self) -> str:
+    # `folder` keeps each owner's files apart (products/, reviews/): each app's
+    # clean-up only ever walks and deletes names under its own folder.
+    def master_name(self, folder: str = "products") -> str:
         """Return the storage name of this file as a master."""
         digest = self.sha256[:NAME_HASH_LENGTH]
-        return f"products/masters/{digest[:2]}/{digest}.{self.extension}"
+        return f"{folder}/masters/{digest[:2]}/{digest}.{self.extension}"
 
-    def variant_name(self) -> str:
+    def variant_name(self, folder: str = "products") -> str:
         """Return the immutable storage name of this file as a variant."""
         digest = self.sha256[:NAME_HASH_LENGTH]
-        return f"products/v/{digest[:2]}/{digest}-{self.width}.{self.extension}"
+        return f"{folder}/v/{digest[:2]}/{digest}-{self.width}.{self.extension}"
 
-    def as_variant(self) -> dict:
+    def as_variant(self, folder: str = "products") -> dict:
         """Return the record kept in ProductImage.variants."""
         return {
             "width": self.width,
             "height": self.height,
             "format": self.format,
-            "name": self.variant_name(),
+            "name": self.variant_name(folder),
             "bytes": len(self.data),
         }
 

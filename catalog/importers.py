@@ -2,8 +2,10 @@
 
 The file: UTF-8 (a BOM is fine), a header row, then one listing per row.
 - Required columns: `id,title,category,price`; optional:
-  `seller,regions,stock,created_at,description,image`. Any other column is an
-  error (a misspelt optional column would otherwise be silently ignored).
+  `seller,regions,stock,created_at,description,image` and the listing in the
+  shop's other languages, `title_hi,title_ar,description_hi,description_ar`
+  (catalog/translations.py; empty: shown in the original). Any other column
+  is an error (a misspelt optional column would otherwise be silently ignored).
 - `id` is the listing's external id, unique per seller. Importing an id the
   seller already has *updates* that listing (an upsert), so a seller can
   re-send a whole corrected file. An update changes only the columns the file
@@ -27,6 +29,13 @@ Atomic per file: every row is checked first and all problems are reported
 with their line numbers (`DatasetError`); nothing is written, and no image
 file is left behind, unless every row is good. Memory stays bounded: rows are
 streamed and written in batches; only a map of the ids seen is kept.
+
+The seller's bulk upload in the admin (catalog/bulk.py) reads the same format
+through the same two passes (`products_check`, `products_write`) with a
+`ProductSource` that differs in three ways: every row belongs to the uploading
+seller (a `seller` cell naming anyone else is an error), photos come from the
+ZIP sent with the file instead of local paths, and text cells a spreadsheet
+would run as formulas are refused.
 """
 
 from __future__ import annotations
@@ -35,12 +44,13 @@ import csv
 import re
 import secrets
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, Protocol, TextIO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -52,11 +62,18 @@ from core.datasets import DatasetError, RowError, RowErrors
 from . import images
 from .models import Category, Product, ProductImage, Region, Seller
 from .money import decimal_to_minor
+from .translations import TRANSLATED_FIELDS, translated_names
 
 REQUIRED_COLUMNS = ("id", "title", "category", "price")
-OPTIONAL_COLUMNS = ("seller", "regions", "stock", "created_at", "description", "image")
+TRANSLATION_COLUMNS = tuple(
+    name for translated in TRANSLATED_FIELDS for name in translated_names(translated))
+OPTIONAL_COLUMNS = ("seller", "regions", "stock", "created_at", "description", "image",
+                    *TRANSLATION_COLUMNS)
+_TITLE_MAX = 140
 BATCH_SIZE = 1000
 CHECK_PROGRESS_EVERY = 20_000
+# How often a progress callback hears of the rows checked or written.
+PROGRESS_EVERY = 250
 IMPORT_SELLER_SLUG = "import"
 # Wider than any real price; keeps BigIntegerField and every sum of a cart far from overflow.
 _PRICE_RE = re.compile(r"\d{1,12}(\.\d+)?")
@@ -81,7 +98,9 @@ class ProductRow:
     stock: int | None
     created_at: datetime | None
     description: str | None
-    image: Path | None
+    image: object | None  # a key of the source's PhotoSource
+    # By column name, only the translation columns the file has.
+    translations: dict[str, str] = field(default_factory=dict)
 
 
 class _Vocabulary:
@@ -115,6 +134,93 @@ class _Vocabulary:
         raise ValueError(f"unknown category {value!r}")
 
 
+# Public name for the bulk upload, which loads it once per check like the import.
+Vocabulary = _Vocabulary
+
+
+class PhotoSource(Protocol):
+    """Where the `image` cells of a file point: local files (`import_dataset`) or a ZIP."""
+
+    def locate(self, name: str) -> object:
+        """Return the key of the photo `name`; raise ValueError (the row's error) if none."""
+
+    def problem(self, key: object) -> str | None:
+        """Return why the photo at `key` cannot be used, or None."""
+
+    def open(self, key: object) -> AbstractContextManager[BinaryIO]:
+        """Return the photo's bytes as a binary file, for the image pipeline."""
+
+
+class LocalPhotos:
+    """Photos named by path, relative to the CSV's folder (the operator's import)."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.checked: dict[Path, str | None] = {}
+
+    def locate(self, name: str) -> Path:
+        return (self.base / name).resolve()
+
+    def problem(self, key: Path) -> str | None:
+        return _image_problem(key, self.checked)
+
+    def open(self, key: Path) -> AbstractContextManager[BinaryIO]:
+        return key.open("rb")
+
+
+@dataclass
+class ProductSource:
+    """A products CSV to check and write, and the rules it is read by."""
+
+    name: str  # for messages: the path, or the uploaded file's name
+    open: Callable[[], AbstractContextManager[BinaryIO]]
+    photos: PhotoSource
+    # A seller's own upload: every row is theirs; a `seller` cell naming
+    # anyone else is an error rather than a way into their listings.
+    seller_slug: str | None = None
+    max_rows: int | None = None
+    # Seller uploads only: the operator's datasets (Ta-Feng and the like) have
+    # titles such as "-20% pack" that must keep importing unchanged.
+    refuse_formulas: bool = False
+
+    @classmethod
+    def from_path(cls, path: Path) -> ProductSource:
+        return cls(name=str(path), open=lambda: path.open("rb"), photos=LocalPhotos(path.parent))
+
+
+@dataclass
+class CheckResult:
+    """What the first pass found: rows, bad rows and every error (RowErrors keeps the first 50)."""
+
+    rows: int
+    bad_rows: int
+    needs_import_seller: bool
+    errors: RowErrors
+    photos: set = field(default_factory=set)  # keys of the photos the rows name
+
+    @property
+    def ok(self) -> bool:
+        return self.errors.total == 0
+
+
+# A cell starting with one of these is run as a formula by Excel, LibreOffice
+# and Sheets (OWASP's CSV injection advice: tab and carriage return too).
+_FORMULA_ALWAYS = ("=", "@", "\t", "\r")
+# "+"/"-" also start formulas, but "-20% off", "- cotton" and "+91 98..." are
+# ordinary text: refused only when a letter follows the sign, or when the
+# cell holds what only a formula needs (DDE's "cmd|", arithmetic on numbers).
+_SIGNED_FORMULA = re.compile(r"[+-](?:[^\d\s.]|.*\|.*!|.*[A-Za-z]\(|[\d.]+\s*[-+*/^&])")
+
+
+def formula_problem(column: str, value: str) -> str | None:
+    """Return why `value` would run as a spreadsheet formula, or None."""
+    if value.startswith(_FORMULA_ALWAYS) or _SIGNED_FORMULA.match(value):
+        shown = value[:1].replace("\t", "a tab").replace("\r", "a line break")
+        return (f"{column} starts with {shown!r}, which spreadsheets run as a formula; "
+                f"reword it so it does not start that way")
+    return None
+
+
 class _NotUtf8(Exception):
     def __init__(self, line: int, reason: str) -> None:
         super().__init__(reason)
@@ -130,21 +236,28 @@ def _decoded_lines(handle) -> Iterator[str]:
     for number, raw in enumerate(handle, start=1):
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]  # the BOM spreadsheets put first
+        if number == 1 and raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            # What "Unicode text" in Excel saves: name it, or the seller is lost.
+            raise _NotUtf8(1, "the file is UTF-16")
         try:
             yield raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise _NotUtf8(number, f"{exc.reason} at column {exc.start + 1}") from None
 
 
-def _records(path: Path, errors: RowErrors) -> Iterator[tuple[int, list[str], dict[str, str]]]:
-    """Yield (line, header, cells by column) for each non-blank row of the CSV at `path`.
+def _records(source: ProductSource,
+             errors: RowErrors) -> Iterator[tuple[int, list[str], dict[str, str]]]:
+    """Yield (line, header, cells by column) for each non-blank row of `source`'s CSV.
 
     Header problems are added to `errors` and end the reading; so does a file
-    that is not UTF-8 or not CSV, at the line where it broke.
+    that is not UTF-8 or not CSV, at the line where it broke, and a file with
+    more than `source.max_rows` rows (read no further: a 100k-row file sent to
+    a 5,000-row upload must not cost 100k rows of checking).
     """
     line = 1
+    rows = 0
     try:
-        with path.open("rb") as handle:
+        with source.open() as handle:
             reader = csv.reader(_decoded_lines(handle), strict=True)
             header = next(reader, None)
             if not header or not any(cell.strip() for cell in header):
@@ -159,6 +272,11 @@ def _records(path: Path, errors: RowErrors) -> Iterator[tuple[int, list[str], di
                 start, line = line, reader.line_num + 1
                 if not any(cell.strip() for cell in record):
                     continue  # a blank line is not a row
+                rows += 1
+                if source.max_rows is not None and rows > source.max_rows:
+                    errors.add(start, f"the file has more than {source.max_rows:,} rows; "
+                                      f"split it into files of at most {source.max_rows:,}")
+                    return
                 if len(record) != len(header):
                     errors.add(start, f"expected {len(header)} fields, found {len(record)}")
                     continue
@@ -231,14 +349,22 @@ def _parse_regions(value: str, vocabulary: _Vocabulary) -> list[int]:
 
 
 def _parse_row(
-    line: int, cells: dict[str, str], *, vocabulary: _Vocabulary, base: Path, now: datetime,
-    new_seller_ok: bool,
+    line: int, cells: dict[str, str], *, vocabulary: _Vocabulary, source: ProductSource,
+    now: datetime, new_seller_ok: bool,
 ) -> tuple[ProductRow | None, list[str]]:
-    """Return the row parsed, or None and every problem found in it."""
+    """Return the row parsed, or None and every problem found in it.
+
+    The one row validator: the operator's import and the seller's bulk upload
+    both come through here (they differ only in `source`'s rules).
+    """
     problems: list[str] = []
     if any("\x00" in cell for cell in cells.values()):
         # PostgreSQL refuses NUL in text; better a line number than a crash.
         return None, ["contains a NUL character"]
+    if source.refuse_formulas:
+        for column in ("id", "title", "description"):
+            if problem := formula_problem(column, cells.get(column, "").strip()):
+                problems.append(problem)
 
     def attempt(parse, *args):
         try:
@@ -255,8 +381,13 @@ def _parse_row(
     title = cells["title"].strip()
     if not title:
         problems.append("title is required")
-    elif len(title) > 140:
-        problems.append(f"title is longer than 140 characters ({len(title)})")
+    elif len(title) > _TITLE_MAX:
+        problems.append(f"title is longer than {_TITLE_MAX} characters ({len(title)})")
+    translations = {name: cells[name].strip() for name in TRANSLATION_COLUMNS if name in cells}
+    for name in translated_names("title"):
+        if len(translations.get(name, "")) > _TITLE_MAX:
+            problems.append(f"{name} is longer than {_TITLE_MAX} characters "
+                            f"({len(translations[name])})")
     category_id = None
     if cells["category"].strip():
         category_id = attempt(vocabulary.category, cells["category"])
@@ -264,7 +395,14 @@ def _parse_row(
         problems.append("category is required")
     seller_slug = cells.get("seller", "").strip().lower()
     currency = vocabulary.default_currency
-    if seller_slug:
+    if source.seller_slug is not None:
+        # Said without naming whose listings such a slug would reach.
+        if seller_slug and seller_slug != source.seller_slug.lower():
+            problems.append(f"seller {cells['seller'].strip()!r} is not you: a file can only "
+                            f"list your own products (leave the seller column empty)")
+        seller_slug = source.seller_slug.lower()
+        currency = vocabulary.sellers.get(seller_slug, (0, currency))[1]
+    elif seller_slug:
         if seller_slug in vocabulary.sellers:
             currency = vocabulary.sellers[seller_slug][1]
         else:
@@ -280,7 +418,7 @@ def _parse_row(
     )
     image = None
     if cells.get("image", "").strip():
-        image = (base / cells["image"].strip()).resolve()
+        image = attempt(source.photos.locate, cells["image"].strip())
     if problems:
         return None, problems
     return ProductRow(
@@ -288,6 +426,7 @@ def _parse_row(
         price_minor=price_minor, currency=currency, seller_slug=seller_slug,
         region_ids=region_ids, stock=stock, created_at=created_at,
         description=cells["description"] if "description" in cells else None, image=image,
+        translations=translations,
     ), []
 
 
@@ -306,38 +445,52 @@ def _image_problem(path: Path, checked: dict[Path, str | None]) -> str | None:
     return checked[path]
 
 
-def _validate(path: Path, *, vocabulary: _Vocabulary, now: datetime,
-              stdout: TextIO | None) -> tuple[int, bool]:
-    """Check every row; return (rows, whether the import seller is needed) or raise DatasetError."""
-    errors = RowErrors(str(path))
+def products_check(source: ProductSource, *, vocabulary: _Vocabulary, now: datetime,
+                   stdout: TextIO | None = None,
+                   progress: Callable[[int], None] | None = None) -> CheckResult:
+    """Check every row of `source` (photos included) and write nothing; return what was found.
+
+    `progress(rows)` is called every `PROGRESS_EVERY` rows (the bulk upload's
+    job page); `stdout` hears every `CHECK_PROGRESS_EVERY`.
+    """
+    errors = RowErrors(source.name)
     seen: dict[tuple[str, str], int] = {}
-    checked_images: dict[Path, str | None] = {}
-    rows = 0
+    photos: set = set()
+    rows = bad_rows = 0
     needs_import_seller = False
-    for line, _header, cells in _records(path, errors):
-        row, problems = _parse_row(line, cells, vocabulary=vocabulary, base=path.parent,
+    for line, _header, cells in _records(source, errors):
+        row, problems = _parse_row(line, cells, vocabulary=vocabulary, source=source,
                                    now=now, new_seller_ok=True)
         if row is not None and row.image is not None:
-            if problem := _image_problem(row.image, checked_images):
+            if problem := source.photos.problem(row.image):
                 problems.append(problem)
+            else:
+                photos.add(row.image)
         external_id = cells["id"].strip()
-        key = (cells.get("seller", "").strip().lower() or IMPORT_SELLER_SLUG, external_id)
+        owner = source.seller_slug or cells.get("seller", "").strip().lower() or IMPORT_SELLER_SLUG
+        key = (owner.lower(), external_id)
         if external_id and key in seen:
             problems.append(f"duplicate id {external_id!r} (first on line {seen[key]})")
         elif external_id:
             seen[key] = line
         for problem in problems:
             errors.add(line, problem)
+        bad_rows += bool(problems)
         if row is not None and not row.seller_slug:
             needs_import_seller = True
         rows += 1
         if rows % CHECK_PROGRESS_EVERY == 0:
             _say(stdout, f"  products: {rows} rows checked, {errors.total} with errors")
-    errors.raise_if_any()
-    return rows, needs_import_seller
+        if progress is not None and rows % PROGRESS_EVERY == 0:
+            progress(rows)
+    if source.seller_slug is not None and not rows and not errors.total:
+        # An operator's empty file is a no-op; a seller who sends one made a mistake.
+        errors.add(2, "the file has a header but no rows")
+    return CheckResult(rows=rows, bad_rows=bad_rows, needs_import_seller=needs_import_seller,
+                       errors=errors, photos=photos)
 
 
-def _import_seller(path: Path) -> Seller:
+def _import_seller(name: str) -> Seller:
     """Return the default seller of imported rows, creating it on first use."""
     from .services.sellers import seller_create
 
@@ -350,7 +503,7 @@ def _import_seller(path: Path) -> Seller:
             password=secrets.token_urlsafe(24), display_name="Import", verified=True,
         )
     except ValidationError as exc:
-        raise DatasetError(str(path), errors=[RowError(
+        raise DatasetError(name, errors=[RowError(
             1, f"cannot create the default {IMPORT_SELLER_SLUG!r} seller: {exc.messages}"
         )]) from exc
 
@@ -358,11 +511,13 @@ def _import_seller(path: Path) -> Seller:
 _WRITABLE = {
     "title": ("title",), "price": ("price_minor", "currency"), "category": ("category_id",),
     "stock": ("stock",), "created_at": ("created_at",), "description": ("description",),
+    **{name: (name,) for name in TRANSLATION_COLUMNS},
 }
 
 
 def _write_batch(batch: list[ProductRow], *, columns: set[str], sellers: dict[str, int],
-                 now: datetime, added_files: list[set[str]]) -> tuple[int, int]:
+                 now: datetime, added_files: list[set[str]],
+                 photos: PhotoSource) -> tuple[int, int]:
     """Create or update the listings of `batch`; return (created, updated)."""
     from .services.images import image_file_names, product_image_add
 
@@ -404,6 +559,8 @@ def _write_batch(batch: list[ProductRow], *, columns: set[str], sellers: dict[st
             if row.description is not None:
                 product.description = row.description
         product.title, product.category_id = row.title, row.category_id
+        for name, text in row.translations.items():
+            setattr(product, name, text)
         product.price_minor, product.currency = row.price_minor, row.currency
         product.updated_at = now
         by_row.append((row, product))
@@ -432,7 +589,7 @@ def _write_batch(batch: list[ProductRow], *, columns: set[str], sellers: dict[st
         if row.image is None:
             continue
         try:
-            with row.image.open("rb") as upload:
+            with photos.open(row.image) as upload:
                 image = product_image_add(product=product, upload=upload, alt_text=row.title)
         except OSError as exc:
             raise DatasetError("", errors=[RowError(
@@ -483,26 +640,50 @@ def import_products(path: str | Path, *, stdout: TextIO | None = None) -> int:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
+    source = ProductSource.from_path(path)
     started = time.monotonic()
     now = timezone.now()
     vocabulary = _Vocabulary()
-    total, needs_import_seller = _validate(path, vocabulary=vocabulary, now=now, stdout=stdout)
-    _say(stdout, f"products: {total} rows checked in {time.monotonic() - started:.1f} s")
+    check = products_check(source, vocabulary=vocabulary, now=now, stdout=stdout)
+    check.errors.raise_if_any()
+    _say(stdout, f"products: {check.rows} rows checked in {time.monotonic() - started:.1f} s")
+    written, created = products_write(source, total=check.rows,
+                                      needs_import_seller=check.needs_import_seller, now=now,
+                                      stdout=stdout, started=started)
+    _say(stdout, f"products: {written} imported ({created} new, {written - created} updated) "
+                 f"in {time.monotonic() - started:.1f} s")
+    return written
+
+
+def products_write(source: ProductSource, *, total: int, needs_import_seller: bool,
+                   now: datetime, stdout: TextIO | None = None, started: float | None = None,
+                   progress: Callable[[int], None] | None = None,
+                   before_commit: Callable[[int, int], None] | None = None) -> tuple[int, int]:
+    """Write every row of the checked `source` in one transaction; return (written, created).
+
+    Run `products_check` first: this pass parses again (the database may have
+    changed since: a category deleted) and raises DatasetError, writing
+    nothing, on any problem. An id the seller already has is updated, so a
+    second run of the same file (a retried task) adds nothing.
+    `before_commit(written, created)` runs inside the transaction, last (the
+    bulk upload marks its job done there, so "done" and the rows commit as one).
+    """
+    started = time.monotonic() if started is None else started
     added_files: list[set[str]] = []
     written = created = 0
     try:
         with transaction.atomic():
             if needs_import_seller:
-                _import_seller(path)
-                vocabulary = _Vocabulary()
+                _import_seller(source.name)
+            vocabulary = _Vocabulary()
             sellers = {slug: pk for slug, (pk, _currency) in vocabulary.sellers.items()}
             sellers[""] = sellers.get(IMPORT_SELLER_SLUG, 0)
-            errors = RowErrors(str(path))
+            errors = RowErrors(source.name)
             batch: list[ProductRow] = []
             columns: set[str] = set()
-            for line, header, cells in _records(path, errors):
+            for line, header, cells in _records(source, errors):
                 columns = set(header)
-                row, problems = _parse_row(line, cells, vocabulary=vocabulary, base=path.parent,
+                row, problems = _parse_row(line, cells, vocabulary=vocabulary, source=source,
                                            now=now, new_seller_ok=False)
                 for problem in problems:
                     # The database changed since the check (a category deleted).
@@ -510,32 +691,34 @@ def import_products(path: str | Path, *, stdout: TextIO | None = None) -> int:
                 if row is not None:
                     batch.append(row)
                 if len(batch) >= BATCH_SIZE:
-                    created += _flush(batch, columns, sellers, now, added_files, path)
+                    created += _flush(batch, columns, sellers, now, added_files, source)
                     written += len(batch)
                     batch = []
                     _say(stdout, f"  products: {written}/{total} written "
                                  f"({time.monotonic() - started:.1f} s)")
+                    if progress is not None:
+                        progress(written)
             errors.raise_if_any()
             if batch:
-                created += _flush(batch, columns, sellers, now, added_files, path)
+                created += _flush(batch, columns, sellers, now, added_files, source)
                 written += len(batch)
+            if before_commit is not None:
+                before_commit(written, created)
     except BaseException:
         _discard_files(added_files)
         raise
-    _say(stdout, f"products: {written} imported ({created} new, {written - created} updated) "
-                 f"in {time.monotonic() - started:.1f} s")
-    return written
+    return written, created
 
 
 def _flush(batch: list[ProductRow], columns: set[str], sellers: dict[str, int], now: datetime,
-           added_files: list[set[str]], path: Path) -> int:
+           added_files: list[set[str]], source: ProductSource) -> int:
     try:
         created, _updated = _write_batch(batch, columns=columns, sellers=sellers, now=now,
-                                         added_files=added_files)
+                                         added_files=added_files, photos=source.photos)
     except DatasetError as exc:
-        raise DatasetError(str(path), errors=exc.errors) from exc
+        raise DatasetError(source.name, errors=exc.errors) from exc
     except IntegrityError as exc:
-        raise DatasetError(str(path), errors=[RowError(
+        raise DatasetError(source.name, errors=[RowError(
             batch[0].line,
             f"lines {batch[0].line}-{batch[-1].line} collided with another import writing "
             f"the same ids at the same time; nothing was imported, run it again ({exc})",

@@ -6,17 +6,29 @@ currency code; nothing here ever touches a float.
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .money import CURRENCY_EXPONENT, Priced
 from .querysets import ProductImageQuerySet, ProductQuerySet, RegionQuerySet
+from .translations import listing_text
 from .variants import variant_nearest
+from .words import synonym_words_parse
+
+
+def validate_time_zone(value: str) -> None:
+    """Raise ValidationError unless `value` is blank or an IANA time zone name."""
+    if value and value not in zoneinfo.available_timezones():
+        raise ValidationError(_("Enter an IANA time zone name, e.g. Asia/Kolkata."),
+                              code="time_zone")
 
 
 class Region(models.Model):
@@ -38,6 +50,10 @@ class Region(models.Model):
     path = models.CharField(max_length=255, editable=False, db_index=True)
     currency = models.CharField(_("currency"), max_length=3, blank=True)
     language = models.CharField(_("default language"), max_length=8, blank=True)
+    # IANA name ("Asia/Kolkata"); blank inherits the parent's on save, like
+    # currency. Notifications keep quiet hours in the shopper's local time.
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True,
+                                 validators=[validate_time_zone])
 
     objects = RegionQuerySet.as_manager()
 
@@ -62,6 +78,8 @@ class Region(models.Model):
             self.currency = self.parent.currency
         if not self.language and self.parent:
             self.language = self.parent.language
+        if not self.time_zone and self.parent:
+            self.time_zone = self.parent.time_zone
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
@@ -149,6 +167,14 @@ class Product(Priced, models.Model):
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
     title = models.CharField(_("title"), max_length=140)
     description = models.TextField(_("description"), blank=True)
+    # The listing in the shop's other languages (catalog/translations.py):
+    # optional, shown (and searched) in that language, else the original.
+    # Columns rather than a translation table: a card stays one row of one
+    # query, and the search index covers them like the original.
+    title_hi = models.CharField(_("title in Hindi"), max_length=140, blank=True)
+    title_ar = models.CharField(_("title in Arabic"), max_length=140, blank=True)
+    description_hi = models.TextField(_("description in Hindi"), blank=True)
+    description_ar = models.TextField(_("description in Arabic"), blank=True)
     currency = models.CharField(_("currency"), max_length=3, default="INR")
     price_minor = models.BigIntegerField(
         _("price (minor units)"), help_text=_("In paise/cents: 49900 is 499.00.")
@@ -166,6 +192,13 @@ class Product(Priced, models.Model):
         Region, blank=True, related_name="products", verbose_name=_("sold in")
     )
     external_id = models.CharField(_("external id"), max_length=64, blank=True)
+    # Distinct shoppers who showed interest in the last rebuild's window (the
+    # same vote the ranking counts), copied here by `rebuild_affinities` so a
+    # category page can sort and keyset-page by it in its one query. Not
+    # edited by hand; 0 until the first rebuild (db_default: rows inserted by
+    # raw SQL get it too).
+    popularity = models.PositiveIntegerField(_("popularity"), default=0, db_default=0,
+                                             editable=False)
     created_at = models.DateTimeField(_("created"), db_default=models.functions.Now())
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -217,6 +250,16 @@ class Product(Priced, models.Model):
             errors["currency"] = _("Unsupported currency %(c)s.") % {"c": self.currency}
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def local_title(self) -> str:
+        """Return the title in the active language, else the original."""
+        return listing_text(self, "title", get_language())
+
+    @property
+    def local_description(self) -> str:
+        """Return the description in the active language, else the original."""
+        return listing_text(self, "description", get_language())
 
     @property
     def public_id(self) -> str:
@@ -286,3 +329,142 @@ class ProductImage(models.Model):
         """Return the URL of the variant nearest to `width` (not narrower, if any) in `fmt`."""
         best = variant_nearest(self.variants, fmt, width)
         return None if best is None else default_storage.url(best["name"])
+
+
+class BulkUpload(models.Model):
+    """One seller's bulk listing upload: a CSV (and a ZIP of photos), from check to written.
+
+    Made when the seller sends the files (already checked: `invalid` with the
+    errors, or `checked` waiting for their confirmation); the task that writes
+    it moves it to `queued` -> `running` -> `done` (or `failed`, with why).
+    The files live in storage until the job is done, then are deleted.
+    """
+
+    class State(models.TextChoices):
+        INVALID = "invalid", _("Has errors")
+        CHECKED = "checked", _("Checked, not written yet")
+        QUEUED = "queued", _("Waiting to start")
+        RUNNING = "running", _("Writing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed, nothing written")
+
+    seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="bulk_uploads",
+                               verbose_name=_("seller"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+    state = models.CharField(_("state"), max_length=8, choices=State.choices)
+    csv_name = models.CharField(_("file"), max_length=200)
+    zip_name = models.CharField(_("photos"), max_length=200, blank=True)
+    # Storage names of the files kept between the check and the write.
+    csv_file = models.CharField(max_length=255, blank=True, editable=False)
+    zip_file = models.CharField(max_length=255, blank=True, editable=False)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_bad = models.PositiveIntegerField(_("rows with errors"), default=0)
+    photos_total = models.PositiveIntegerField(_("photos"), default=0)
+    # [{"line": 12 or null (a problem with the ZIP or the whole file), "message": "..."}],
+    # the first MAX_REPORTED_ERRORS of `errors_total`.
+    errors = models.JSONField(default=list, blank=True, editable=False)
+    errors_total = models.PositiveIntegerField(default=0)
+    # What the writing task is doing now, and how far it is (0-100).
+    stage = models.CharField(max_length=100, blank=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    created_count = models.PositiveIntegerField(_("new listings"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated listings"), default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("bulk upload")
+        verbose_name_plural = _("bulk uploads")
+        indexes = [models.Index(fields=["seller", "-created_at"], name="bulkupload_seller_recent")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["invalid", "checked", "queued", "running", "done",
+                                       "failed"]),
+                name="bulkupload_state_valid",
+            ),
+            models.CheckConstraint(condition=Q(progress__lte=100),
+                                   name="bulkupload_progress_lte_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.csv_name} ({self.get_state_display()})"
+
+    @property
+    def rows_ok(self) -> int:
+        return max(0, self.rows_total - self.rows_bad)
+
+    @property
+    def is_working(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.RUNNING)
+
+
+class SearchSynonym(models.Model):
+    """The words of one catalogue concept in one language, searched as one another.
+
+    Every word of every row sharing a `concept` finds what any of them finds:
+    "साड़ी" (hi), "ساري" (ar) and "saree, sari, saadi" (en, with the Hinglish
+    spellings shoppers type) all find the sarees, whatever language their
+    titles are written in. Kept by staff in the admin; read by catalog.search
+    as one cached mapping.
+    """
+
+    concept = models.SlugField(
+        _("concept"), max_length=60, allow_unicode=True,
+        help_text=_("A short name that groups the rows, e.g. saree."),
+    )
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    words = models.TextField(
+        _("words"),
+        help_text=_("Single words separated by commas, e.g. saree, sari, saadi."),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["concept", "language"]
+        verbose_name = _("search synonym")
+        verbose_name_plural = _("search synonyms")
+        constraints = [
+            models.UniqueConstraint(fields=["concept", "language"],
+                                    name="searchsynonym_unique_concept_language"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.concept} ({self.language})"
+
+    def clean(self) -> None:
+        try:
+            self.words = ", ".join(synonym_words_parse(self.words or ""))
+        except ValueError as exc:
+            raise ValidationError({"words": str(exc)}) from None
+
+
+class SearchMiss(models.Model):
+    """A search that found nothing, counted per query text and language.
+
+    What shoppers look for and the shop does not have (or does not call by
+    that name): staff read it to add listings or synonyms. Only the words
+    searched are kept, never who searched them.
+    """
+
+    query = models.CharField(_("query"), max_length=200)
+    language = models.CharField(_("language"), max_length=8)
+    count = models.PositiveIntegerField(_("searches"), default=0)
+    first_seen = models.DateTimeField(_("first seen"))
+    last_seen = models.DateTimeField(_("last seen"))
+
+    class Meta:
+        ordering = ["-count", "query"]
+        verbose_name = _("search without results")
+        verbose_name_plural = _("searches without results")
+        constraints = [
+            models.UniqueConstraint(fields=["query", "language"],
+                                    name="searchmiss_unique_query_language"),
+        ]
+        indexes = [models.Index(fields=["-last_seen"], name="searchmiss_last_seen")]
+
+    def __str__(self) -> str:
+        return self.query

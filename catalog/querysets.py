@@ -70,6 +70,15 @@ class ProductQuerySet(models.QuerySet):
         codes = region.ancestor_codes()
         return self.filter(Q(regions__isnull=True) | Q(regions__code__in=codes)).distinct()
 
+    def for_market(self, market) -> ProductQuerySet:
+        """Return products a shopper in `market` can buy: sold there, in its currency.
+
+        None (a shop without regions) filters nothing. See catalog.markets.
+        """
+        if market is None:
+            return self
+        return self.filter(market.products_q())
+
     def in_category(self, category) -> ProductQuerySet:
         """Return products in `category` or any of its subcategories."""
         return self.filter(Q(category=category) | Q(category__parent=category))

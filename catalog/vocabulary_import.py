@@ -1,5 +1,5 @@
-"""CSV import of the shop's vocabulary: categories and regions
-(`import_dataset --categories F --regions F`).
+"""CSV import of the shop's vocabulary: categories, regions and search synonyms
+(`import_dataset --categories F --regions F --synonyms F`).
 
 Product rows name a category and regions that must already exist (an import
 never invents vocabulary by accident), so a real catalogue needs these two
@@ -10,9 +10,13 @@ files first; `import_dataset` runs them before products.
 - regions: `code,name,kind[,parent,currency,language]` with kind one of
   country, state, city (a country has no parent, a state's parent is a
   country, a city's a state), parent a region code existing or on an earlier
-  line; currency and language default to the parent's.
+  line; currency and language default to the parent's;
+- synonyms: `concept,language,words` with words separated by `|` (or commas
+  inside a quoted cell), each a single word, language one of
+  `settings.LANGUAGES`: every word of a concept finds what any of them finds
+  (catalog.search). A row replaces the words of its (concept, language).
 
-Rows are upserted by slug/code (the file wins), in one transaction per file:
+Rows are upserted by slug/code/(concept, language) (the file wins), in one transaction per file:
 any bad row is reported with its line number and nothing is written.
 """
 
@@ -23,17 +27,22 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.text import slugify
 
 from core.datasets import DatasetError, RowError, RowErrors
 
-from .models import Category, Region
+from .models import Category, Region, SearchSynonym
+from .search import synonyms_forget
+from .words import synonym_words_parse
 
 CATEGORY_COLUMNS = ("slug", "name")
 CATEGORY_OPTIONAL = ("parent",)
 REGION_COLUMNS = ("code", "name", "kind")
 REGION_OPTIONAL = ("parent", "currency", "language")
+SYNONYM_COLUMNS = ("concept", "language", "words")
+_CONCEPT_MAX = SearchSynonym._meta.get_field("concept").max_length
 _PARENT_KIND = {Region.Kind.STATE: Region.Kind.COUNTRY, Region.Kind.CITY: Region.Kind.STATE}
 
 
@@ -144,4 +153,45 @@ def import_regions(path: str, *, stdout: Any = None) -> int:
         errors.raise_if_any()
     if stdout is not None:
         stdout.write(f"regions: {count:,} imported from {path}\n")
+    return count
+
+
+def import_synonyms(path: str, *, stdout: Any = None) -> int:
+    """Upsert the search synonyms in a CSV by (concept, language); return how many rows."""
+    errors = RowErrors(str(path))
+    languages = [code for code, _name in settings.LANGUAGES]
+    seen: dict[tuple[str, str], int] = {}
+    count = 0
+    with transaction.atomic():
+        for line, row in _rows(str(path), SYNONYM_COLUMNS, (), errors):
+            concept, language = row["concept"].lower(), row["language"].lower()
+            problems = []
+            if (not concept or len(concept) > _CONCEPT_MAX
+                    or slugify(concept, allow_unicode=True) != concept):
+                problems.append(f"concept {row['concept']!r} must be 1 to {_CONCEPT_MAX} "
+                                "lowercase letters, digits and -")
+            if language not in languages:
+                problems.append(f"language {row['language']!r} is not one of "
+                                f"{', '.join(languages)}")
+            try:
+                words = synonym_words_parse(row["words"])
+            except ValueError as exc:
+                problems.append(f"words: {exc}")
+            if (concept, language) in seen:
+                problems.append(f"{concept} ({language}) is already on line "
+                                f"{seen[concept, language]}")
+            seen.setdefault((concept, language), line)
+            for problem in problems:
+                errors.add(line, problem)
+            if problems or errors.total:
+                continue
+            SearchSynonym.objects.update_or_create(
+                concept=concept, language=language, defaults={"words": ", ".join(words)})
+            count += 1
+        errors.raise_if_any()
+    # update_or_create sends post_save, but an import may also run where
+    # signals are muted: forget the cached mapping explicitly.
+    transaction.on_commit(synonyms_forget)
+    if stdout is not None:
+        stdout.write(f"synonyms: {count:,} imported from {path}\n")
     return count

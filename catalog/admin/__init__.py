@@ -7,8 +7,9 @@ services, which check ownership once more. Staff who are not sellers, and
 superusers, see and manage everything. Who is which is decided in one place:
 `catalog.services.actor_sees_all` / `actor_seller`.
 
-Modules: `base` (scoping and the shared ModelAdmin bases), `products`,
-`sellers`, `vocabularies` (regions, categories). Importing them registers
+Modules: `base` (scoping and the shared ModelAdmin bases), `bulk` (CSV/ZIP
+uploads), `products`, `sellers`, `vocabularies` (regions, categories), `search`
+(synonyms, searches without results). Importing them registers
 their ModelAdmins with the admin site.
 """
 
@@ -16,7 +17,9 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from .base import SellerScopedAdmin, StaffManagedAdmin
+from .bulk import BulkUploadAdmin
 from .products import ProductAdmin, ProductAdminForm, ProductImageInline
+from .search import SearchMissAdmin, SearchSynonymAdmin
 from .sellers import SellerAdmin, SellerCreationForm
 from .vocabularies import CategoryAdmin, RegionAdmin
 
@@ -26,11 +29,14 @@ admin.site.site_title = _("Shop admin")
 admin.site.index_title = _("Your shop")
 
 __all__ = [
+    "BulkUploadAdmin",
     "CategoryAdmin",
     "ProductAdmin",
     "ProductAdminForm",
     "ProductImageInline",
     "RegionAdmin",
+    "SearchMissAdmin",
+    "SearchSynonymAdmin",
     "SellerAdmin",
     "SellerCreationForm",
     "SellerScopedAdmin",

@@ -33,6 +33,8 @@ from catalog.services import (
 
 from .base import SellerScopedAdmin, adopt_saved
 
+TRANSLATION_FIELD_NAMES = ("title_hi", "description_hi", "title_ar", "description_ar")
+
 # Prices above this are typing mistakes, and well inside BigIntegerField.
 MAX_PRICE = Decimal("99999999.99")
 # Short price labels keep the list's price column narrow on a phone.
@@ -69,8 +71,16 @@ class ProductAdminForm(forms.ModelForm):
         # Never the minor-unit columns: sellers type decimals (price fields above).
         fields = (
             "seller", "category", "title", "description", "currency", "stock", "status",
-            "regions", "external_id",
+            "regions", "external_id", "title_hi", "description_hi", "title_ar",
+            "description_ar",
         )
+        # Each translation is typed in its own script and direction.
+        widgets = {
+            "title_hi": forms.TextInput(attrs={"lang": "hi", "dir": "ltr"}),
+            "description_hi": forms.Textarea(attrs={"lang": "hi", "dir": "ltr", "rows": 4}),
+            "title_ar": forms.TextInput(attrs={"lang": "ar", "dir": "rtl"}),
+            "description_ar": forms.Textarea(attrs={"lang": "ar", "dir": "rtl", "rows": 4}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -261,7 +271,7 @@ class ProductAdmin(SellerScopedAdmin):
     form = ProductAdminForm
     inlines = [ProductImageInline]
     list_select_related = ("seller", "category", "category__parent")
-    search_fields = ("title", "=external_id")
+    search_fields = ("title", "title_hi", "title_ar", "=external_id")
     autocomplete_fields = ("category", "seller", "regions")
     list_per_page = 25  # a short page on a slow, paid connection
     # One COUNT instead of two on every changelist.
@@ -278,6 +288,12 @@ class ProductAdmin(SellerScopedAdmin):
                 to_attr="admin_images",
             )
         )
+
+    def changelist_view(self, request, extra_context=None):
+        # Sellers upload many listings at once from here (catalog/admin/bulk.py).
+        extra_context = {**(extra_context or {}),
+                         "may_bulk_upload": actor_seller(request.user) is not None}
+        return super().changelist_view(request, extra_context)
 
     def get_list_display(self, request: HttpRequest):
         if actor_sees_all(request.user):
@@ -304,6 +320,12 @@ class ProductAdmin(SellerScopedAdmin):
             (_("Price and stock"), {
                 "fields": ["price", "compare_at_price", "currency", "stock", "stock_seen",
                            "status"],
+            }),
+            (_("In other languages"), {
+                "fields": ["title_hi", "description_hi", "title_ar", "description_ar"],
+                "description": _("Optional. Shoppers who read Hindi or Arabic see these "
+                                 "instead, and find the listing by these words; empty "
+                                 "fields show the title and description above."),
             }),
             (_("Where it is sold"), {
                 "fields": ["regions", "external_id"],
@@ -336,6 +358,7 @@ class ProductAdmin(SellerScopedAdmin):
                 price_minor=obj.price_minor, compare_at_minor=obj.compare_at_minor,
                 stock=data["stock"], status=data["status"], regions=data["regions"],
                 external_id=data.get("external_id", ""),
+                translations={name: data.get(name, "") for name in TRANSLATION_FIELD_NAMES},
             )
         adopt_saved(obj, saved)
 

@@ -10,13 +10,15 @@ import django_filters
 from django import forms
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from catalog.markets import Market, market_from_headers, market_get
 from catalog.models import Category, Product, Region, Seller
 from catalog.money import decimal_to_minor
-from catalog.search import products_search, search_terms
+from catalog.search import products_search, search_miss_record, search_terms
 
 # The full-text search answers ids by relevance; the list then filters and
 # orders them like any other list. Capping the candidates keeps a one-letter
@@ -73,7 +75,9 @@ class ProductFilter(django_filters.FilterSet):
     )
     region = django_filters.ModelChoiceFilter(
         queryset=Region.objects.all(), to_field_name="code", method="filter_region",
-        label=_("Region code: listings sold everywhere, there, or in a region above it."),
+        label=_("Region code: listings sold there (everywhere, there, or in a region above "
+                "it) and priced in its currency. Without it, the region Accept-Language "
+                "suggests, else the shop's default."),
     )
     min_price = django_filters.NumberFilter(
         method="filter_min_price", label=_("Lowest price in major units (e.g. 199.50)."),
@@ -100,9 +104,20 @@ class ProductFilter(django_filters.FilterSet):
     @property
     def qs(self) -> QuerySet[Product]:
         queryset = super().qs
+        if self.form.cleaned_data.get("region") is None:
+            # Every list is one market, one currency (catalog.markets).
+            queryset = queryset.for_market(self.market)
         if not self.form.cleaned_data.get("ordering"):
             queryset = queryset.order_by(*ORDERINGS["newest"])
         return queryset
+
+    @property
+    def market(self) -> Market | None:
+        """Return the market listed: `?region=`, else the one the headers suggest."""
+        region = self.form.cleaned_data.get("region")
+        if region is not None:
+            return market_get(region)
+        return market_from_headers(self.request) if self.request is not None else None
 
     def filter_category(self, queryset, name, category: Category):
         return queryset.in_category(category)
@@ -110,7 +125,7 @@ class ProductFilter(django_filters.FilterSet):
     # The schema cannot guess the type of a method filter on a model instance: a code.
     @extend_schema_field(OpenApiTypes.STR)
     def filter_region(self, queryset, name, region: Region):
-        return queryset.in_region(region)
+        return queryset.for_market(market_get(region))
 
     @staticmethod
     def _minor(value: Decimal) -> int:
@@ -131,7 +146,11 @@ class ProductFilter(django_filters.FilterSet):
     def filter_q(self, queryset, name, value: str):
         if not search_terms(value):
             return queryset.none()
-        result = products_search(query=value, page=1, page_size=SEARCH_MAX_CANDIDATES)
+        result = products_search(query=value, page=1, page_size=SEARCH_MAX_CANDIDATES,
+                                 market=self.market)
+        if not result.product_ids:
+            # The pages count these for staff too (words and language, no caller).
+            search_miss_record(query=value, language=get_language() or "")
         return queryset.filter(pk__in=result.product_ids)
 
     # An empty value means "unset", as for every other parameter here (a client

@@ -14,9 +14,11 @@ from django.db import migrations
 
 
 def forwards(apps, schema_editor):
-    from catalog.search import search_index_ensure
-
-    search_index_ensure(schema_editor.connection.alias)
+    # The index is built by 0006 now, over columns 0005 adds: building
+    # today's index here would name columns this schema does not have yet.
+    # Databases that ran this migration before have the first index, which
+    # 0006 replaces.
+    pass
 
 
 def backwards(apps, schema_editor):

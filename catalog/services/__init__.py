@@ -12,6 +12,7 @@ from .products import (
     product_update,
     products_delete,
     products_for_actor,
+    products_popularity_set,
 )
 from .sellers import (
     SELLER_CATALOG_PERMISSIONS,
@@ -19,6 +20,7 @@ from .sellers import (
     actor_sees_all,
     actor_seller,
     scope_to_actor,
+    seller_attach,
     seller_create,
     seller_update,
     seller_validate_new,
@@ -38,7 +40,9 @@ __all__ = [
     "product_update",
     "products_delete",
     "products_for_actor",
+    "products_popularity_set",
     "scope_to_actor",
+    "seller_attach",
     "seller_create",
     "seller_validate_new",
     "seller_update",

@@ -15,16 +15,16 @@ import datetime as dt
 import functools
 import hashlib
 import operator
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from catalog import images
@@ -224,15 +224,27 @@ def image_files_prune(*, older_than: dt.timedelta = dt.timedelta(hours=1)) -> li
     young files are left alone, and every candidate is checked again against
     the rows right before it is deleted.
     """
+    return files_prune_unreferenced(folders=STORAGE_FOLDERS, images=ProductImage.objects.all(),
+                                    names_of=_file_names, older_than=older_than)
+
+
+def files_prune_unreferenced(*, folders: Iterable[str], images: QuerySet,
+                             names_of: Callable[[Any], set[str]],
+                             older_than: dt.timedelta) -> list[str]:
+    """Delete files under `folders` that no row of `images` names, if older than `older_than`.
+
+    Shared by every owner of pipeline files (product photos, review photos),
+    each over its own folders and rows; returns the deleted names.
+    """
     referenced: set[str] = set()
-    for original, variants in ProductImage.objects.values_list("original", "variants").iterator(
+    for original, variants in images.values_list("original", "variants").iterator(
         chunk_size=2000
     ):
         referenced.add(original)
         referenced.update(variant["name"] for variant in variants or [])
     cutoff = timezone.now() - older_than
     candidates = []
-    for folder in STORAGE_FOLDERS:
+    for folder in folders:
         for name in _walk(folder):
             if name in referenced:
                 continue
@@ -244,7 +256,8 @@ def image_files_prune(*, older_than: dt.timedelta = dt.timedelta(hours=1)) -> li
                 candidates.append(name)
     removed = []
     for start in range(0, len(candidates), RELEASE_BATCH):
-        removed += _release(candidates[start:start + RELEASE_BATCH])
+        removed += files_release_unused(names=candidates[start:start + RELEASE_BATCH],
+                                        images=images, names_of=names_of)
     return removed
 
 
@@ -266,27 +279,53 @@ def image_file_names(image: ProductImage) -> set[str]:
 
 
 @dataclass(frozen=True)
-class _Received:
+class ReceivedUpload:
+    """An upload that passed the header checks, stored as received (not yet decoded)."""
+
     name: str
     sha256: str
     width: int
     height: int
 
 
-def _receive(upload: BinaryIO) -> _Received:
-    """Check the header of `upload` and store its bytes as received; return what was stored."""
+_Received = ReceivedUpload
+
+
+def image_upload_receive(*, upload: BinaryIO, folder: str = "products",
+                         field: str = "original") -> ReceivedUpload:
+    """Check the header of `upload` and store its bytes as received under `folder`/incoming.
+
+    The one gate every photo passes (product photos, review photos): format
+    allowlist, declared size, no trailing payload. Raises
+    ValidationError({field: ...}) and stores nothing when the upload is refused.
+    """
     limits = images.Limits.from_settings()
     try:
         data = images.read_upload(upload, max_bytes=limits.max_bytes)
         header = images.open_validated(data, limits=limits, decode=False)
     except images.ImageRejected as exc:
-        raise ValidationError({"original": ValidationError(exc.message, code=exc.code)}) from exc
+        raise ValidationError({field: ValidationError(exc.message, code=exc.code)}) from exc
     digest = hashlib.sha256(data).hexdigest()
     extension = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "webp"}[header.format]
     # The full digest: the name is the only thing keeping an unprocessed upload private.
-    name = f"products/incoming/{digest[:2]}/{digest}.{extension}"
+    name = f"{folder}/incoming/{digest[:2]}/{digest}.{extension}"
     _write_once(name, data)
-    return _Received(name=name, sha256=digest, width=header.width, height=header.height)
+    return ReceivedUpload(name=name, sha256=digest, width=header.width, height=header.height)
+
+
+def image_files_store(*, master: images.EncodedImage | None, rendition: images.Rendition,
+                      folder: str = "products") -> set[str]:
+    """Write the master and variants not stored yet under `folder`; return every name."""
+    files = [(variant.variant_name(folder), variant.data) for variant in rendition.variants]
+    if master is not None:
+        files.append((master.master_name(folder), master.data))
+    for name, data in files:
+        _write_once(name, data)
+    return {name for name, _data in files}
+
+
+def _receive(upload: BinaryIO) -> ReceivedUpload:
+    return image_upload_receive(upload=upload)
 
 
 def _rendered(image: ProductImage, render) -> ProductImage:
@@ -323,13 +362,7 @@ def _next_position(product: Product) -> int:
 
 
 def _store(master: images.EncodedImage | None, rendition: images.Rendition) -> set[str]:
-    """Write the files that are not stored yet; return every name involved."""
-    files = [(variant.variant_name(), variant.data) for variant in rendition.variants]
-    if master is not None:
-        files.append((master.master_name(), master.data))
-    for name, data in files:
-        _write_once(name, data)
-    return {name for name, _data in files}
+    return image_files_store(master=master, rendition=rendition)
 
 
 def _write_once(name: str, data: bytes) -> None:
@@ -362,6 +395,17 @@ def _walk(folder: str) -> Iterator[str]:
 
 def _release(names: Iterable[str]) -> list[str]:
     """Delete those of `names` that no image row refers to any more; return them."""
+    return files_release_unused(names=names, images=ProductImage.objects.all(),
+                                names_of=_file_names)
+
+
+def files_release_unused(*, names: Iterable[str], images: QuerySet,
+                         names_of: Callable[[Any], set[str]]) -> list[str]:
+    """Delete those of `names` that no row of `images` refers to; return the deleted ones.
+
+    `images` is a queryset of a model with `original` and `variants` (product
+    photos, review photos); `names_of(row)` returns the names one row uses.
+    """
     names = set(names)
     if not names:
         return []
@@ -370,10 +414,10 @@ def _release(names: Iterable[str]) -> list[str]:
     # (portable across SQLite and PostgreSQL), then checked exactly below.
     lookups = [Q(original__in=names)] + [Q(variants__icontains=name) for name in names]
     in_use: set[str] = set()
-    for row in ProductImage.objects.filter(functools.reduce(operator.or_, lookups)).only(
+    for row in images.filter(functools.reduce(operator.or_, lookups)).only(
         "original", "variants"
     ):
-        in_use |= _file_names(row)
+        in_use |= names_of(row)
     unused = sorted(names - in_use)
     for name in unused:
         default_storage.delete(name)

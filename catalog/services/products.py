@@ -9,18 +9,20 @@ the title must not have its decrement overwritten.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Category, Product, Region, Seller
 from catalog.money import decimal_to_minor
+from catalog.signals import WATCHED_FIELDS, product_changed_on_commit
+from catalog.translations import TRANSLATED_FIELDS, translated_names
 
 from .sellers import actor_sees_all, actor_seller, scope_to_actor
 
@@ -30,6 +32,7 @@ PRODUCT_UPDATABLE_FIELDS = (
     "category",
     "title",
     "description",
+    *(name for field in TRANSLATED_FIELDS for name in translated_names(field)),
     "currency",
     "price_minor",
     "compare_at_minor",
@@ -37,6 +40,9 @@ PRODUCT_UPDATABLE_FIELDS = (
     "status",
     "external_id",
 )
+
+
+_TRANSLATION_NAMES = tuple(name for field in TRANSLATED_FIELDS for name in translated_names(field))
 
 
 def products_for_actor(actor) -> QuerySet[Product]:
@@ -102,8 +108,16 @@ def product_create(
     status: str = Product.Status.DRAFT,
     regions: Iterable[Region] = (),
     external_id: str = "",
+    translations: dict[str, str] | None = None,
 ) -> Product:
-    """Create a listing for `seller`; raise ValidationError with field messages on bad input."""
+    """Create a listing for `seller`; raise ValidationError with field messages on bad input.
+
+    `translations`: the title and description in other languages, by field
+    name (`title_hi`, `description_ar`, ...), each optional.
+    """
+    translations = dict(translations or {})
+    if unknown := sorted(set(translations) - set(_TRANSLATION_NAMES)):
+        raise ValueError(f"product_create has no translated field: {', '.join(unknown)}")
     product = Product(
         seller=seller,
         category=category,
@@ -115,6 +129,7 @@ def product_create(
         stock=stock,
         status=status,
         external_id=(external_id or "").strip(),
+        **{name: (value or "").strip() for name, value in translations.items()},
     )
     product.full_clean()
     _check_prices(product)
@@ -155,8 +170,9 @@ def product_update(
                 % {"seen": stock_seen, "now": locked.stock}
             }
         )
+    before = {field: getattr(locked, field) for field in WATCHED_FIELDS}
     for field, value in changes.items():
-        if field in ("title", "external_id") and isinstance(value, str):
+        if field in ("title", "external_id", *_TRANSLATION_NAMES) and isinstance(value, str):
             value = value.strip()
         setattr(locked, field, value)
     locked.full_clean()
@@ -165,6 +181,10 @@ def product_update(
         _save_or_field_error(locked, update_fields=[*changes, "updated_at"])
     if regions is not None:
         locked.regions.set(list(regions))
+    # After commit, for the layers above (back in stock, price drop notifications).
+    product_changed_on_commit(sender=Product, product_id=locked.pk, changes={
+        field: (old, getattr(locked, field)) for field, old in before.items()
+        if getattr(locked, field) != old})
     return locked
 
 
@@ -201,3 +221,32 @@ def products_delete(*, actor, product_ids: Iterable[int]) -> int:
     ids = [int(pk) for pk in product_ids]
     _total, per_model = products_for_actor(actor).filter(pk__in=ids).delete()
     return per_model.get(Product._meta.label, 0)
+
+
+# Rows per executemany batch of the popularity copy: bounds the parameter list
+# held in memory on a catalogue of hundreds of thousands of listings.
+POPULARITY_BATCH = 1000
+
+
+@transaction.atomic
+def products_popularity_set(*, counts: Mapping[int, int]) -> int:
+    """Make `counts` (product id -> distinct interested shoppers) every listing's
+    popularity, 0 for the rest; return how many figures differed and were sent
+    (an id deleted meanwhile is sent and reaches nothing).
+
+    Only rows whose figure differs are written, each with one prepared UPDATE
+    run through executemany (as the importer does): a rebuild after a quiet
+    hour rewrites a handful of rows, not the catalogue. No actor: this is a
+    statistic of the whole shop written by `rebuild_affinities`, never by a
+    seller, and it leaves `updated_at` alone (nothing a seller did changed).
+    """
+    wanted = {int(pk): int(n) for pk, n in counts.items() if n > 0}
+    current = dict(Product.objects.filter(popularity__gt=0).values_list("pk", "popularity"))
+    changes = [(n, pk) for pk, n in wanted.items() if current.get(pk) != n]
+    changes += [(0, pk) for pk in current if pk not in wanted]
+    table = connection.ops.quote_name(Product._meta.db_table)
+    sql = f"UPDATE {table} SET popularity = %s WHERE id = %s"  # noqa: S608 (our table name)
+    with connection.cursor() as cursor:
+        for start in range(0, len(changes), POPULARITY_BATCH):
+            cursor.executemany(sql, changes[start:start + POPULARITY_BATCH])
+    return len(changes)

@@ -246,6 +246,39 @@ def seller_create(
 
 
 @transaction.atomic
+def seller_attach(
+    *, user: AbstractBaseUser, display_name: str, region: Region | None = None, phone: str = "",
+) -> Seller:
+    """Make an existing login a seller (staff, in the Sellers group, with a profile); return it.
+
+    For accounts that exist before they sell (sellers.services: a sign-up
+    approved by staff). Raise ValidationError on a bad profile or when the
+    login is a superuser or already a seller; nothing is written then.
+    """
+    if user.is_superuser:
+        raise ValidationError({"user": _("A superuser cannot also be a seller.")})
+    if Seller.objects.filter(user=user).exists():
+        raise ValidationError({"user": _("This login is already a seller.")})
+    seller = Seller(
+        user=user, display_name=(display_name or "").strip(),
+        slug=_unique_seller_slug(display_name, user.get_username()), region=region,
+        phone=(phone or "").strip(),
+    )
+    seller.full_clean(validate_unique=False)
+    try:
+        with transaction.atomic():
+            seller.save()
+    except IntegrityError as exc:
+        raise ValidationError(
+            {"display_name": _("This seller name was taken a moment ago; try again.")}
+        ) from exc
+    type(user)._default_manager.filter(pk=user.pk).update(is_staff=True)
+    user.is_staff = True
+    user.groups.add(sellers_group_ensure())
+    return seller
+
+
+@transaction.atomic
 def seller_update(*, seller: Seller, actor, **changes) -> Seller:
     """Change a seller profile; a seller may change only their own display name and phone.
 
