@@ -22,10 +22,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from catalog.models import Seller
+from orders.models import orders_setting
 from personalization.models import LifecycleStage
 from personalization.selectors_profiles import ranking_fit_get
 
 from . import exports, selectors, svg
+from .conf import get_config
 from .models import Snapshot
 
 
@@ -72,6 +74,8 @@ class AnalyticsAdmin(admin.ModelAdmin):
             path("audience/", wrap(self.audience_view), name=f"{prefix}_audience"),
             path("growth/", wrap(self.growth_view), name=f"{prefix}_growth"),
             path("ranking/", wrap(self.ranking_view), name=f"{prefix}_ranking"),
+            path("notifications/", wrap(self.notifications_view),
+                 name=f"{prefix}_notifications"),
             path("export/<slug:table>.csv", wrap(self.export_view), name=f"{prefix}_export"),
         ]
 
@@ -150,6 +154,10 @@ class AnalyticsAdmin(admin.ModelAdmin):
                     "slow_movers": selectors.seller_slow_movers_get(
                         snapshot=snapshot, seller_id=seller.pk
                     ),
+                    "referrals": selectors.seller_referrals_get(
+                        snapshot=snapshot, seller_id=seller.pk
+                    ),
+                    "referral_days": orders_setting("ORDERS_REFERRAL_WINDOW_DAYS"),
                 }
             return self._render(request, "analytics/dashboard_listings.html",
                                 title=_("Listings analytics"), tab="listings", seller=seller,
@@ -258,6 +266,38 @@ class AnalyticsAdmin(admin.ModelAdmin):
                                 seller=None, snapshot=snapshot, **extra)
 
         return self._dispatch(request, build, staff_only=True)
+
+    def notifications_view(self, request: HttpRequest) -> HttpResponse:
+        def build(request, *, query, seller, snapshot):
+            extra = {}
+            if snapshot is not None:
+                stats = selectors.notification_stats_get(snapshot=snapshot)
+                extra = {
+                    "after_days": get_config()["ORDERS_AFTER_CLICK_DAYS"],
+                    "tables": [
+                        (name, title, f"notifications-{name}", stats[name],
+                         self._click_chart(stats[name], title))
+                        for name, title in (("campaign", _("campaign")),
+                                            ("region", _("region")),
+                                            ("demographic", _("age band and gender")),
+                                            ("kind", _("kind of message")))
+                    ],
+                }
+            return self._render(request, "analytics/dashboard_notifications.html",
+                                title=_("Notifications"), tab="notifications", seller=None,
+                                snapshot=snapshot, **extra)
+
+        return self._dispatch(request, build, staff_only=True)
+
+    @staticmethod
+    def _click_chart(rows: list[selectors.NotificationRow], title) -> str:
+        """Return the click-through bars of the cells that may be shown ("" when none may)."""
+        shown = [(r.label, r.click_percent) for r in rows
+                 if not r.suppressed and r.click_percent is not None]
+        if not shown:
+            return ""
+        return svg.bar_chart(shown, suffix="%", label=str(
+            _("Taps per message sent, by %(d)s") % {"d": title}))
 
     def export_view(self, request: HttpRequest, table: str) -> HttpResponse:
         spec = exports.export_tables().get(table)

@@ -30,6 +30,9 @@ DEFAULTS: dict[str, Any] = {
     "SLOW_MOVER_MAX_ORDERS_PER_1000": 5,
     # Rows per page of the listings table (the CSV export has them all).
     "PAGE_SIZE": 50,
+    # Notifications: an order the shopper placed up to this many days after
+    # tapping a message counts as an order after a click (issue 16 asks for 7).
+    "ORDERS_AFTER_CLICK_DAYS": 7,
 }
 
 

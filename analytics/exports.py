@@ -3,33 +3,23 @@
 Because the rows come from the selectors, an export carries exactly what the
 page may show: one seller's listings, and only segment and cohort cells with
 at least k shoppers (suppressed cells are left out entirely, not even
-labelled). Text cells that a spreadsheet would run as a formula are defused.
+labelled). Text cells that a spreadsheet would run as a formula are defused
+(`core.exports`, shared with the sellers' cash statements).
 """
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
 from catalog.money import minor_to_decimal
+from core import exports as core_exports
 
 from . import selectors
 from .models import Snapshot
 
-# A cell starting with one of these is a formula to Excel, LibreOffice and
-# Sheets (tab and carriage return too, per OWASP's CSV injection advice).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
 Row = list[object]
-
-
-def csv_safe(value: object) -> object:
-    """Return `value` with a leading quote if, as text, a spreadsheet would run it."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 @dataclass(frozen=True)
@@ -69,6 +59,12 @@ def _funnel_rows(*, snapshot: Snapshot, seller_id: int) -> Iterator[Row]:
 _LISTING_HEADER = ["product_id", "title", "status", "impressions", "clicks", "ctr_percent",
                    "add_to_cart", "orders", "conversion_percent", "units", "revenue",
                    "currency", "stock", "days_of_cover", "slow_mover"]
+
+
+def _referral_rows(*, snapshot: Snapshot, seller_id: int) -> Iterator[Row]:
+    for r in selectors.seller_referrals_get(snapshot=snapshot, seller_id=seller_id):
+        if not r.suppressed:
+            yield [r.product_id, r.title, r.orders, r.shoppers]
 
 
 def _segment_rows(dimension: str):
@@ -122,6 +118,21 @@ def _volume_rows(granularity: str):
     return rows
 
 
+def _notification_rows(dimension: str):
+    def rows(*, snapshot: Snapshot, seller_id: int | None = None) -> Iterator[Row]:
+        for r in selectors.notification_stats_get(snapshot=snapshot)[dimension]:
+            if not r.suppressed:
+                yield [r.label, r.shoppers, r.sent, r.delivered, r.opened, r.clicked,
+                       r.opted_out, r.orders_after_click, _pct(r.open_percent),
+                       _pct(r.click_percent), _pct(r.opt_out_percent)]
+    return rows
+
+
+def _notification_header(first: str) -> list[str]:
+    return [first, "shoppers", "sent", "delivered", "opened", "clicked", "opted_out",
+            "orders_after_click", "open_percent", "click_percent", "opt_out_percent"]
+
+
 def export_tables() -> dict[str, ExportTable]:
     """Return the exportable tables by name (headers read settings, so built per call)."""
     tables = [
@@ -130,6 +141,9 @@ def export_tables() -> dict[str, ExportTable]:
                     lambda **kw: _listing_rows(**kw, slow_only=False)),
         ExportTable("slow-movers", False, _LISTING_HEADER,
                     lambda **kw: _listing_rows(**kw, slow_only=True)),
+        ExportTable("referrals", False,
+                    ["product_id", "title", "orders_by_referral", "referred_buyers"],
+                    _referral_rows),
         ExportTable("audience-region", False,
                     ["region", "shoppers", "views", "clicks", "ctr_percent", "add_to_cart",
                      "purchases"], _segment_rows("region")),
@@ -145,20 +159,19 @@ def export_tables() -> dict[str, ExportTable]:
                     _context_rows),
         ExportTable("events-per-day", True, ["day", "events"], _volume_rows("day")),
         ExportTable("events-per-hour", True, ["hour", "events"], _volume_rows("hour")),
+        ExportTable("notifications-campaign", True, _notification_header("campaign"),
+                    _notification_rows("campaign")),
+        ExportTable("notifications-region", True, _notification_header("region"),
+                    _notification_rows("region")),
+        ExportTable("notifications-demographic", True,
+                    _notification_header("age_band_gender"),
+                    _notification_rows("demographic")),
+        ExportTable("notifications-kind", True, _notification_header("kind"),
+                    _notification_rows("kind")),
     ]
     return {t.name: t for t in tables}
 
 
-class _Echo:
-    """A file-like whose write returns the line, for streaming csv.writer output."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def csv_lines(table: ExportTable, rows: Iterable[Row]) -> Iterator[str]:
     """Yield the CSV text of `table`: header then rows, every text cell defused."""
-    writer = csv.writer(_Echo())
-    yield writer.writerow(table.header)
-    for row in rows:
-        yield writer.writerow([csv_safe(value) for value in row])
+    return core_exports.csv_lines(table.header, rows)

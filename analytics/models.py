@@ -76,6 +76,10 @@ class ListingStat(models.Model):
     # Integer minor units of `currency`; never a float.
     revenue_minor = models.BigIntegerField(default=0)
     slow_mover = models.BooleanField(default=False)
+    # Of `orders`, those credited to a shopper's shared link (orders.ReferralCredit),
+    # and the distinct referred buyers behind them: the count k-suppression reads.
+    referred_orders = models.BigIntegerField(default=0)
+    referred_shoppers = models.PositiveIntegerField(default=0)
 
     class Meta:
         indexes = [
@@ -196,3 +200,39 @@ class EventVolume(models.Model):
 
     def __str__(self) -> str:
         return f"{self.granularity} {self.bucket}: {self.events}"
+
+
+class NotificationStat(models.Model):
+    """What notifications did over the window: one cell per campaign, segment or kind.
+
+    Counts of `notifications.NotificationEvent` rows by type, and the orders a
+    clicking shopper placed within `ORDERS_AFTER_CLICK_DAYS` of a click.
+    `shoppers` (distinct shoppers with any notification event in the cell)
+    decides k-suppression, as for the other tables.
+    """
+
+    class Dimension(models.TextChoices):
+        CAMPAIGN = "campaign", _("Campaign")
+        REGION = "region", _("Region")
+        DEMOGRAPHIC = "demographic", _("Age band and gender")
+        KIND = "kind", _("Kind of message")
+
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="+")
+    dimension = models.CharField(max_length=12, choices=Dimension.choices)
+    label = models.CharField(max_length=120)
+    position = models.PositiveIntegerField(default=0)
+    shoppers = models.PositiveIntegerField()
+    sent = models.BigIntegerField(default=0)
+    delivered = models.BigIntegerField(default=0)
+    opened = models.BigIntegerField(default=0)
+    clicked = models.BigIntegerField(default=0)
+    opted_out = models.BigIntegerField(default=0)
+    orders_after_click = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "label"]
+        indexes = [models.Index(fields=["snapshot", "dimension"],
+                                name="analytics_notification_dim")]
+
+    def __str__(self) -> str:
+        return f"{self.dimension} {self.label}"

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncDay, TruncHour, TruncWeek
 from django.utils import timezone
 
 from catalog.models import Product, Region
-from orders.models import LineStatus, OrderLine
+from notifications.models import Campaign, Kind, NotificationEvent
+from orders.models import LineStatus, Order, OrderLine
 from personalization.conf import get_config as personalization_config
 from personalization.models import (
     AgeBand,
@@ -40,6 +41,7 @@ from .models import (
     ContextFunnel,
     EventVolume,
     ListingStat,
+    NotificationStat,
     SegmentStat,
     Snapshot,
     StageCount,
@@ -96,6 +98,7 @@ def analytics_refresh(
             "stages": _stages(snapshot),
             "contexts": _contexts(snapshot, window),
             "volumes": _volumes(snapshot, window, config),
+            "notifications": _notifications(snapshot, window, config, regions),
         }
         say(", ".join(f"{name}: {n:,} rows" for name, n in counts.items()))
         _ranking_health(snapshot, window)
@@ -152,6 +155,19 @@ def _listings(snapshot: Snapshot, window: Window, config: dict) -> int:
             revenue=Sum(F("unit_price_minor") * F("quantity")),
         )
     }
+    # The same lines, only those of orders a shared link brought (at most one
+    # credit per order, so the join multiplies nothing). Erased friends are no
+    # longer linked and drop out of the distinct count: k errs on the safe side.
+    referred = {
+        row["product_id"]: row
+        for row in OrderLine.objects.filter(
+            order__placed_at__gte=window.start, order__placed_at__lt=window.end,
+            product_id__isnull=False, order__referral_credits__isnull=False,
+        ).exclude(status__in=_LOST_STATUSES).order_by().values("product_id").annotate(
+            orders=Count("order_id", distinct=True),
+            shoppers=Count("order__referral_credits__referred", distinct=True),
+        )
+    }
     old_enough = window.end - timedelta(days=config["SLOW_MOVER_MIN_AGE_DAYS"])
     rows = []
     for product in Product.objects.order_by("pk").values(
@@ -159,6 +175,7 @@ def _listings(snapshot: Snapshot, window: Window, config: dict) -> int:
     ).iterator(chunk_size=_BATCH):
         seen = funnel.get(product["pk"], {})
         sold = sales.get(product["pk"], {})
+        shared = referred.get(product["pk"], {})
         impressions, orders = seen.get("impressions", 0), sold.get("orders", 0)
         slow = (
             product["status"] == Product.Status.ACTIVE
@@ -173,7 +190,8 @@ def _listings(snapshot: Snapshot, window: Window, config: dict) -> int:
             listed_at=product["created_at"], stock=product["stock"],
             impressions=impressions, clicks=seen.get("clicks", 0), carts=seen.get("carts", 0),
             orders=orders, units=sold.get("units") or 0, revenue_minor=sold.get("revenue") or 0,
-            slow_mover=slow,
+            slow_mover=slow, referred_orders=shared.get("orders", 0),
+            referred_shoppers=shared.get("shoppers", 0),
         ))
     return _insert(rows)
 
@@ -373,3 +391,106 @@ def _ranking_health(snapshot: Snapshot, window: Window) -> None:
     snapshot.feed_impressions = figures["total"]
     snapshot.new_listing_impressions = figures["new_listing"]
     snapshot.new_seller_impressions = figures["new_seller"]
+
+
+_NOTIFICATION_FIGURES = {
+    "sent": NotificationEvent.Type.SENT,
+    "delivered": NotificationEvent.Type.DELIVERED,
+    "opened": NotificationEvent.Type.OPENED,
+    "clicked": NotificationEvent.Type.CLICKED,
+    "opted_out": NotificationEvent.Type.OPTED_OUT,
+}
+_CAMPAIGN_PREFIX = "campaign:"
+
+
+def _notifications(snapshot: Snapshot, window: Window, config: dict,
+                   regions: _RegionRollup) -> int:
+    """Per campaign, segment (region rolled up to the state; age band x gender) and kind.
+
+    Counts the events and the orders after a click: four grouped queries over
+    the window's NotificationEvent rows, one for the clicks and one for the
+    orders of the shoppers who clicked. An order
+    counts in every cell that had a click of its shopper in the days before
+    it (so a shopper who tapped two campaigns credits both): the question is
+    "did tapping lead to buying", not a share of the revenue.
+    """
+    events = NotificationEvent.objects.filter(occurred_at__gte=window.start,
+                                              occurred_at__lt=window.end).order_by()
+    figures = {"shoppers": Count("shopper_id", distinct=True)} | {
+        name: Count("pk", filter=Q(type=type)) for name, type in _NOTIFICATION_FIGURES.items()
+    }
+    campaign_events = events.filter(kind=Kind.CAMPAIGN,
+                                    notification__dedupe_key__startswith=_CAMPAIGN_PREFIX)
+    campaigns = {
+        f"{_CAMPAIGN_PREFIX}{pk}": (position, f"{name} · {send_on.isoformat()} · #{pk}")
+        for position, (pk, name, send_on) in enumerate(
+            Campaign.objects.order_by("-send_on", "-pk").values_list("pk", "name", "send_on"))
+    }
+    kind_positions = {kind: i for i, kind in enumerate(Kind.values)}
+    kind_labels = dict(Kind.choices)
+
+    def campaign_cell(key: str) -> tuple[int, str]:
+        # A deleted campaign keeps its figures under its number.
+        return campaigns.get(key, (_LAST, f"deleted · #{key.removeprefix(_CAMPAIGN_PREFIX)}"))
+
+    def kind_cell(kind: str) -> tuple[int, str]:
+        if not kind:
+            return (_LAST, "all kinds (a channel turned off)")
+        return (kind_positions.get(kind, _LAST - 1), str(kind_labels.get(kind, kind)))
+
+    Dim = NotificationStat.Dimension
+    cells: dict[tuple[str, str], dict] = {}
+
+    def add(dimension: str, position: int, label: str, row: dict) -> None:
+        cell = cells.setdefault((dimension, label), {"position": position, "orders": set(),
+                                                     **dict.fromkeys(figures, 0)})
+        for name in figures:
+            cell[name] += row[name]
+
+    for row in campaign_events.values("notification__dedupe_key").annotate(**figures):
+        add(Dim.CAMPAIGN, *campaign_cell(row["notification__dedupe_key"]), row)
+    # Regions by shopper: events of erased shoppers (no shopper) have no region.
+    for row in events.filter(shopper__isnull=False).values("shopper__region_id").annotate(
+            **figures):
+        add(Dim.REGION, *regions(row["shopper__region_id"]), row)
+    for row in events.filter(shopper__isnull=False).values(
+            "shopper__age_band", "shopper__gender").annotate(**figures):
+        add(Dim.DEMOGRAPHIC,
+            *_demographic_label(row["shopper__age_band"], row["shopper__gender"]), row)
+    for row in events.values("kind").annotate(**figures):
+        add(Dim.KIND, *kind_cell(row["kind"]), row)
+
+    # Orders within ORDERS_AFTER_CLICK_DAYS after each click, by the clicking shopper.
+    after = timedelta(days=config["ORDERS_AFTER_CLICK_DAYS"])
+    clicks = events.filter(type=NotificationEvent.Type.CLICKED, shopper__isnull=False)
+    standing = OrderLine.objects.filter(order=OuterRef("pk")).exclude(status__in=_LOST_STATUSES)
+    orders_by_shopper: dict[int, list[tuple[datetime, int]]] = {}
+    for pk, shopper_id, placed_at in (
+        Order.objects.filter(shopper_id__in=clicks.values("shopper_id"),
+                             placed_at__gte=window.start, placed_at__lte=window.end)
+        .filter(Exists(standing)).order_by().values_list("pk", "shopper_id", "placed_at")
+    ):
+        orders_by_shopper.setdefault(shopper_id, []).append((placed_at, pk))
+    if orders_by_shopper:
+        for shopper_id, clicked_at, kind, key, region_id, age_band, gender in clicks.filter(
+                shopper_id__in=list(orders_by_shopper)).values_list(
+                "shopper_id", "occurred_at", "kind", "notification__dedupe_key",
+                "shopper__region_id", "shopper__age_band", "shopper__gender",
+        ).iterator(chunk_size=_BATCH):
+            won = {pk for placed_at, pk in orders_by_shopper[shopper_id]
+                   if clicked_at <= placed_at <= clicked_at + after}
+            if not won:
+                continue
+            targets = [(Dim.REGION, regions(region_id)[1]),
+                       (Dim.DEMOGRAPHIC, _demographic_label(age_band, gender)[1]),
+                       (Dim.KIND, kind_cell(kind)[1])]
+            if kind == Kind.CAMPAIGN and key and key.startswith(_CAMPAIGN_PREFIX):
+                targets.append((Dim.CAMPAIGN, campaign_cell(key)[1]))
+            for target in targets:
+                if target in cells:
+                    cells[target]["orders"] |= won
+    return _insert(
+        NotificationStat(snapshot=snapshot, dimension=dimension, label=label,
+                         orders_after_click=len(cell.pop("orders")), **cell)
+        for (dimension, label), cell in cells.items()
+    )

@@ -26,6 +26,7 @@ from .models import (
     ContextFunnel,
     EventVolume,
     ListingStat,
+    NotificationStat,
     SegmentStat,
     Snapshot,
     StageCount,
@@ -207,6 +208,39 @@ def seller_slow_movers_get(*, snapshot: Snapshot, seller_id: int,
 
 
 @dataclass(frozen=True)
+class ReferralRow:
+    """One listing's orders brought by shoppers' shared links; no figures when suppressed."""
+
+    product_id: int
+    title: str
+    suppressed: bool
+    orders: int | None = None
+    shoppers: int | None = None
+
+
+def seller_referrals_get(*, snapshot: Snapshot, seller_id: int) -> list[ReferralRow]:
+    """Return the seller's listings with orders by referral, most first (one query).
+
+    A listing whose referred buyers number fewer than k keeps its title but no
+    figures, and hidden_cells hides the smallest others alongside while the
+    hidden ones add up to fewer than k buyers: knowing that a handful of
+    friends of someone bought a listing could single those buyers out.
+    """
+    stats = list(
+        _listing_stats(snapshot, seller_id).filter(referred_orders__gt=0)
+        .order_by("-referred_orders", "product_id")
+        .values_list("product_id", "title", "referred_orders", "referred_shoppers")
+    )
+    hidden = hidden_cells([shoppers for *_rest, shoppers in stats], k_threshold())
+    return [
+        ReferralRow(product_id=pk, title=title, suppressed=True) if i in hidden else
+        ReferralRow(product_id=pk, title=title, suppressed=False, orders=orders,
+                    shoppers=shoppers)
+        for i, (pk, title, orders, shoppers) in enumerate(stats)
+    ]
+
+
+@dataclass(frozen=True)
 class SegmentCell:
     label: str
     suppressed: bool
@@ -355,4 +389,46 @@ def volumes_get(*, snapshot: Snapshot) -> dict[str, list[EventVolume]]:
     result: dict[str, list[EventVolume]] = {g: [] for g in EventVolume.Granularity.values}
     for row in EventVolume.objects.filter(snapshot=snapshot).order_by("granularity", "bucket"):
         result[row.granularity].append(row)
+    return result
+
+
+@dataclass(frozen=True)
+class NotificationRow:
+    label: str
+    suppressed: bool
+    shoppers: int | None = None
+    sent: int | None = None
+    delivered: int | None = None
+    opened: int | None = None
+    clicked: int | None = None
+    opted_out: int | None = None
+    orders_after_click: int | None = None
+    open_percent: Decimal | None = None  # opened / sent
+    click_percent: Decimal | None = None  # clicked / sent
+    opt_out_percent: Decimal | None = None  # opted out / sent
+
+
+def notification_stats_get(*, snapshot: Snapshot) -> dict[str, list[NotificationRow]]:
+    """Return {dimension: rows} (campaigns newest first); hidden cells carry no figures.
+
+    Each dimension (campaign, region, kind) is suppressed on its own with
+    `hidden_cells`, as the audience and cohort tables are.
+    """
+    k = k_threshold()
+    stats: dict[str, list[NotificationStat]] = {d: [] for d in NotificationStat.Dimension.values}
+    for stat in NotificationStat.objects.filter(snapshot=snapshot):
+        stats[stat.dimension].append(stat)
+    result = {}
+    for dimension, rows in stats.items():
+        hidden = hidden_cells([s.shoppers for s in rows], k)
+        result[dimension] = [
+            NotificationRow(label=s.label, suppressed=True) if i in hidden else NotificationRow(
+                label=s.label, suppressed=False, shoppers=s.shoppers, sent=s.sent,
+                delivered=s.delivered, opened=s.opened, clicked=s.clicked,
+                opted_out=s.opted_out, orders_after_click=s.orders_after_click,
+                open_percent=_ratio(s.opened, s.sent), click_percent=_ratio(s.clicked, s.sent),
+                opt_out_percent=_ratio(s.opted_out, s.sent),
+            )
+            for i, s in enumerate(rows)
+        ]
     return result

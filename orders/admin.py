@@ -14,17 +14,21 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
 
 from catalog.admin import SellerScopedAdmin
 from catalog.money import decimal_to_minor, format_money, minor_to_decimal
 from catalog.services import actor_sees_all, actor_seller
 
 from . import services
-from .models import LINE_TRANSITIONS, LineStatus, Order, OrderLine
+from .models import CASH_TAKING_STATUSES, LINE_TRANSITIONS, LineStatus, Order, OrderLine
 
 
 def _money(minor: int | None, currency: str) -> str:
@@ -81,7 +85,7 @@ class OrderLineAdminForm(forms.ModelForm):
         if (
             cod is not None
             and cod != self.instance.cod_collected_minor
-            and effective not in (LineStatus.SHIPPED, LineStatus.DELIVERED)
+            and effective not in CASH_TAKING_STATUSES
         ):
             self.add_error("cod_collected",
                            _("Cash is collected on delivery: ship the line first."))
@@ -106,6 +110,60 @@ class CodFilter(admin.SimpleListFilter):
         if value == "reconciled":
             return queryset.filter(cod_reconciled_at__isnull=False)
         return queryset
+
+
+class NextStepFilter(admin.SimpleListFilter):
+    """What the seller has to do next; "to ship today" is everything confirmed, oldest first.
+
+    Every confirmed line is due today: a cash-on-delivery shopper who waits
+    longer cancels at the door. The oldest comes first (OrderLineAdmin.get_ordering).
+    """
+
+    title = _("next step")
+    parameter_name = "step"
+
+    def lookups(self, request, model_admin):
+        return [("ship", _("To ship today")), ("deliver", _("To deliver")),
+                ("collect", _("Cash to record"))]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "ship":
+            return queryset.filter(status=LineStatus.CONFIRMED)
+        if value == "deliver":
+            # Shipped and out for delivery: both still have to reach the door.
+            return queryset.filter(
+                status__in=[LineStatus.SHIPPED, LineStatus.OUT_FOR_DELIVERY])
+        if value == "collect":
+            return queryset.filter(status=LineStatus.DELIVERED, cod_collected_at__isnull=True)
+        return queryset
+
+
+# The label of each next-step button.
+STEP_LABELS = {"ship": _("Mark shipped"), "out_for_delivery": _("Out for delivery"),
+               "deliver": _("Mark delivered"), "collect": _("Cash collected")}
+
+
+def _delivery_html(order: Order) -> str:
+    """Return the deliver-to block: name, phone (a tap to call), address, region and PIN."""
+    if order.anonymised_at:
+        return _("(erased at the shopper's request)")
+    held = (
+        format_html("<br><em>{}</em>", _("The shopper asked to be erased: these details "
+                                         "are deleted once the order is delivered and paid."))
+        if order.erasure_requested_at else ""
+    )
+    postal = ""
+    if order.postal_code:
+        india = order.region.ancestor_codes()[:1] == ["IN"]
+        postal = (format_html(" · {} {}", _("PIN"), order.postal_code) if india
+                  else format_html(" · {}", order.postal_code))
+    return format_html(
+        '<span class="ol-to"><strong>{}</strong><br><a href="tel:{}">{}</a><br>{}{}{}{}</span>',
+        order.name, order.phone, order.phone,
+        format_html_join("", "{}<br>", ((part,) for part in order.address.splitlines())),
+        order.region.name, postal, held,
+    )
 
 
 def _reason(exc: Exception) -> str:
@@ -136,10 +194,15 @@ def _status_action(status: str, label):
 
 @admin.register(OrderLine)
 class OrderLineAdmin(SellerScopedAdmin):
+    """Sellers' order lines: on a phone each row stacks what was sold, where it goes,
+    the cash to collect and the next step as one large button (change_list.html)."""
+
     form = OrderLineAdminForm
-    list_display = ("order_number", "placed", "title", "quantity", "line_total", "status",
-                    "cod_collected_display", "reconciled")
-    list_filter = ("status", CodFilter)
+    list_display = ("line_card", "deliver_to", "next_step")
+    # The card links the order number; a link around the whole cell would
+    # swallow the phone link and the buttons.
+    list_display_links = None
+    list_filter = (NextStepFilter, "status", CodFilter)
     list_select_related = ("order", "seller")
     search_fields = ("order__public_id", "title")
     ordering = ("-order__placed_at", "id")
@@ -154,6 +217,7 @@ class OrderLineAdmin(SellerScopedAdmin):
     )
     actions = [
         _status_action(LineStatus.SHIPPED, _("Mark shipped")),
+        _status_action(LineStatus.OUT_FOR_DELIVERY, _("Mark out for delivery")),
         _status_action(LineStatus.DELIVERED, _("Mark delivered")),
         _status_action(LineStatus.CANCELLED, _("Cancel (puts the stock back)")),
         _status_action(LineStatus.RETURNED, _("Mark returned (puts the stock back)")),
@@ -163,6 +227,52 @@ class OrderLineAdmin(SellerScopedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("order", "order__region", "seller")
+
+    def get_list_display(self, request):
+        if actor_sees_all(request.user):
+            return (*self.list_display, "seller", "cod_collected_display", "reconciled")
+        return self.list_display
+
+    def changelist_view(self, request, extra_context=None):
+        if actor_seller(request.user) is not None:
+            extra_context = {"title": _("Your orders"), **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
+    def get_ordering(self, request):
+        if request.GET.get(NextStepFilter.parameter_name) == "ship":
+            return ("order__placed_at", "id")
+        return super().get_ordering(request)
+
+    def get_urls(self):
+        step = path("<int:line_id>/step/", self.admin_site.admin_view(never_cache(self.step_view)),
+                    name=f"{self.opts.app_label}_{self.opts.model_name}_step")
+        return [step, *super().get_urls()]
+
+    def step_view(self, request: HttpRequest, line_id: int):
+        """Take one next step (a button of the list) through orders.services, then go back."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        step, _sep, status_seen = request.POST.get("step", "").partition(":")
+        try:
+            line = services.order_line_step(actor=request.user, line_id=line_id, step=step,
+                                            status_seen=status_seen)
+        except ValidationError as exc:
+            self.message_user(request, _reason(exc), messages.WARNING)
+        except PermissionDenied as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        else:
+            done = {"ship": _("shipped"), "out_for_delivery": _("out for delivery"),
+                    "deliver": _("delivered"), "collect": _("cash collected")}[step]
+            self.message_user(request, _("%(order)s %(title)s: %(done)s.") % {
+                "order": line.order.public_id, "title": line.title, "done": done},
+                messages.SUCCESS)
+        back = request.POST.get("back", "")
+        # Only ever a query string on our own list: never a way off the site.
+        if not back.startswith("?") or len(back) > 2000 or "\n" in back or "\r" in back:
+            back = ""
+        return HttpResponseRedirect(reverse("admin:orders_orderline_changelist") + back)
 
     # Sellers reach this admin by being sellers, not through model permissions
     # in the Sellers group (which the catalog pins to catalog permissions);
@@ -230,18 +340,44 @@ class OrderLineAdmin(SellerScopedAdmin):
 
     @admin.display(description=_("deliver to"))
     def delivery(self, line: OrderLine) -> str:
-        order = line.order
-        if order.anonymised_at:
-            return _("(erased at the shopper's request)")
-        held = (
-            format_html("<br><em>{}</em>", _("The shopper asked to be erased: these details "
-                                             "are deleted once the order is delivered and paid."))
-            if order.erasure_requested_at else ""
-        )
+        return _delivery_html(line.order)
+
+    @admin.display(description=_("deliver to"))
+    def deliver_to(self, line: OrderLine) -> str:
+        return _delivery_html(line.order)
+
+    @admin.display(description=_("order line"), ordering="order__placed_at")
+    def line_card(self, line: OrderLine) -> str:
+        """Return the order number (a link), when, what, its status and the cash to collect."""
+        if line.status in (LineStatus.CANCELLED, LineStatus.RETURNED):
+            cash = ""
+        elif line.cod_collected_at is not None:
+            cash = format_html('<span class="ol-cash">{} {}</span>', _("Cash collected"),
+                               _money(line.cod_collected_minor, line.currency))
+        else:
+            cash = format_html('<span class="ol-cash ol-due">{} <strong>{}</strong></span>',
+                               _("Collect in cash"), _money(line.line_total_minor, line.currency))
+        placed = date_format(timezone.localtime(line.order.placed_at), "j M, H:i")
         return format_html(
-            "{}<br>{}<br>{} {}<br>{}{}", order.name,
-            format_html_join("", "{}<br>", ((part,) for part in order.address.splitlines())),
-            order.region.name, order.postal_code, order.phone, held,
+            '<a class="ol-order" href="{}">{}</a> <span class="ol-when">{}</span>'
+            '<span class="ol-what">{} × {}</span>'
+            '<span class="ol-status ol-status-{}">{}</span>{}',
+            reverse("admin:orders_orderline_change", args=[line.pk]), line.order.public_id,
+            placed, line.quantity, line.title, line.status,
+            line.get_status_display(), cash,
+        )
+
+    @admin.display(description=_("next step"))
+    def next_step(self, line: OrderLine) -> str:
+        """Return the one button that moves the line on (a submit of the list's form)."""
+        step = services.order_line_next_step(line)
+        if step is None:
+            return format_html('<span class="ol-done">{}</span>', _("Nothing to do"))
+        return format_html(
+            '<button type="submit" class="ol-step ol-step-{}" formaction="{}" name="step" '
+            'value="{}:{}">{}</button>',
+            step, reverse("admin:orders_orderline_step", args=[line.pk]), step, line.status,
+            STEP_LABELS[step],
         )
 
     @admin.action(description=_("Record cash collected in full"), permissions=["change"])

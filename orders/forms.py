@@ -14,6 +14,7 @@ from catalog.models import Region
 from . import payments
 from .addressing import COUNTRY_RULES
 from .models import orders_setting
+from .selectors import delivery_regions_for_cart
 from .services import CheckoutDetails, checkout_details_clean
 
 
@@ -82,9 +83,15 @@ class CheckoutForm(forms.Form):
     # The cart (items, quantities, prices) this page showed the shopper.
     cart_signature = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, shopper=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["region"].queryset = served_regions()
+        regions = served_regions()
+        if shopper is not None:
+            # Only places the whole cart can be delivered to: a choice the
+            # order would refuse is never offered (and a forged one is a
+            # field error, "Select a valid choice").
+            regions = delivery_regions_for_cart(shopper=shopper, regions=regions)
+        self.fields["region"].queryset = regions
         choices = payments.payment_method_choices()
         self.fields["payment_method"].choices = choices
         if len(choices) == 1:

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # Crockford's base32 without I, L, O and U: an order id read out over the
@@ -144,6 +145,10 @@ class Order(models.Model):
             return LineStatus.RETURNED if LineStatus.RETURNED in statuses else LineStatus.CANCELLED
         if live == {LineStatus.DELIVERED}:
             return LineStatus.DELIVERED
+        # "Out for delivery" wins over "shipped": it is the day the shopper
+        # must be home with the cash ready, even if another parcel is behind.
+        if LineStatus.OUT_FOR_DELIVERY in live:
+            return LineStatus.OUT_FOR_DELIVERY
         if live & {LineStatus.SHIPPED, LineStatus.DELIVERED}:
             return LineStatus.SHIPPED
         return LineStatus.CONFIRMED
@@ -155,21 +160,33 @@ class Order(models.Model):
 class LineStatus(models.TextChoices):
     CONFIRMED = "confirmed", _("Confirmed")
     SHIPPED = "shipped", _("Shipped")
+    OUT_FOR_DELIVERY = "out_for_delivery", _("Out for delivery")
     DELIVERED = "delivered", _("Delivered")
     CANCELLED = "cancelled", _("Cancelled")
     RETURNED = "returned", _("Returned")
 
 
 # Which status may follow which. Cancelled and returned are final: their stock
-# went back to the shelf once, and must never go back twice.
+# went back to the shelf once, and must never go back twice. Shipped may still
+# go straight to delivered: sellers whose courier gives no "out for delivery"
+# scan keep working as before, and so does every line shipped before it existed.
 LINE_TRANSITIONS: dict[str, frozenset[str]] = {
     LineStatus.CONFIRMED: frozenset({LineStatus.SHIPPED, LineStatus.CANCELLED}),
-    LineStatus.SHIPPED: frozenset({LineStatus.DELIVERED, LineStatus.RETURNED}),
+    LineStatus.SHIPPED: frozenset(
+        {LineStatus.OUT_FOR_DELIVERY, LineStatus.DELIVERED, LineStatus.RETURNED}
+    ),
+    # Refused at the door or nobody home: the parcel goes back as from shipped.
+    LineStatus.OUT_FOR_DELIVERY: frozenset({LineStatus.DELIVERED, LineStatus.RETURNED}),
     LineStatus.DELIVERED: frozenset({LineStatus.RETURNED}),
     LineStatus.CANCELLED: frozenset(),
     LineStatus.RETURNED: frozenset(),
 }
 RESTOCKING_STATUSES = frozenset({LineStatus.CANCELLED, LineStatus.RETURNED})
+# Cash may be recorded once the parcel has left: the courier takes it at the
+# door and the seller often records it before marking the line delivered.
+CASH_TAKING_STATUSES = frozenset(
+    {LineStatus.SHIPPED, LineStatus.OUT_FOR_DELIVERY, LineStatus.DELIVERED}
+)
 
 
 class OrderLine(models.Model):
@@ -188,7 +205,7 @@ class OrderLine(models.Model):
     quantity = models.PositiveIntegerField(_("quantity"))
     currency = models.CharField(_("currency"), max_length=3)
     status = models.CharField(
-        _("status"), max_length=10, choices=LineStatus.choices, default=LineStatus.CONFIRMED
+        _("status"), max_length=20, choices=LineStatus.choices, default=LineStatus.CONFIRMED
     )
     status_changed_at = models.DateTimeField(_("status changed"), null=True, blank=True)
     # Cash on delivery bookkeeping: the seller (or courier) records the cash
@@ -234,6 +251,44 @@ class OrderLine(models.Model):
         return self.cod_reconciled_at is not None
 
 
+class ReferralCredit(models.Model):
+    """One order a shopper placed after arriving by another shopper's shared link.
+
+    Made in the same transaction as the order (services._place), at most once
+    per order: the unique constraint, not a check in Python, is what keeps a
+    retried, replayed or concurrent placement from crediting the sharer twice.
+    Both profiles are SET_NULL: when either is erased the order still counts
+    as referred in the sellers' figures, but no longer points at anyone.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="referral_credits",
+                              verbose_name=_("order"))
+    # The sharer whose link the shopper arrived by.
+    referrer = models.ForeignKey(
+        "personalization.ShopperProfile", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("shared by"),
+    )
+    # The friend who ordered (the order's shopper at the time of the order).
+    referred = models.ForeignKey(
+        "personalization.ShopperProfile", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("friend"),
+    )
+    arrived_at = models.DateTimeField(_("arrived by the link"))
+    created_at = models.DateTimeField(_("credited"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("referral credit")
+        verbose_name_plural = _("referral credits")
+        indexes = [models.Index(fields=["referrer", "referred"], name="referralcredit_referrer")]
+        constraints = [
+            models.UniqueConstraint(fields=["order"], name="referralcredit_once_per_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"referral credit for order {self.order_id}"
+
+
 def orders_setting(name: str):
     """Return one of the orders app's settings (read at call time, so tests can override)."""
     defaults = {
@@ -242,5 +297,8 @@ def orders_setting(name: str):
         "ORDERS_MAX_CART_LINES": 30,
         # Days an erased shopper's open order keeps its delivery details at most.
         "ORDERS_ERASURE_MAX_HOLD_DAYS": 90,
+        # A friend's order earns the sharer a credit when placed within this
+        # many days of arriving by the shared link.
+        "ORDERS_REFERRAL_WINDOW_DAYS": 7,
     }
     return getattr(settings, name, defaults[name])

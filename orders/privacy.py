@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from personalization import privacy as shopper_privacy
 
 from .models import Cart, CartLine, LineStatus, Order, OrderLine, PaymentStatus, orders_setting
+from .referrals import referrals_erase, referrals_export, referrals_merge
 
 DELIVERY_FIELDS = ("name", "phone", "address", "postal_code")
 _BLANK = dict.fromkeys(DELIVERY_FIELDS, "")
@@ -41,12 +42,12 @@ def _max_hold_days() -> int:
 def orders_open(orders: QuerySet[Order]) -> QuerySet[Order]:
     """Return the orders of `orders` that still need their delivery details.
 
-    Open: a line confirmed or shipped, or delivered while the money is still
+    Open: a line confirmed, shipped or out for delivery, or delivered while the money is still
     due (cash not collected and the order not paid by another method).
     Cancelled and returned lines are final.
     """
     open_lines = OrderLine.objects.filter(
-        Q(status__in=[LineStatus.CONFIRMED, LineStatus.SHIPPED])
+        Q(status__in=[LineStatus.CONFIRMED, LineStatus.SHIPPED, LineStatus.OUT_FOR_DELIVERY])
         | (Q(status=LineStatus.DELIVERED, cod_collected_at__isnull=True)
            & ~Q(order__payment_status=PaymentStatus.PAID))
     )
@@ -157,4 +158,7 @@ def register() -> None:
     shopper_privacy.register_eraser(orders_erase)
     shopper_privacy.register_purger("orders anonymised after settling", orders_anonymise_due)
     shopper_privacy.register_merger(orders_merge)
+    shopper_privacy.register_exporter("referrals", referrals_export)
+    shopper_privacy.register_eraser(referrals_erase)
+    shopper_privacy.register_merger(referrals_merge)
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models.lookups import StartsWith
 
-from catalog.models import Product
+from catalog.markets import Market, sold_in_q
+from catalog.models import Product, Region
 from catalog.services import actor_sees_all, actor_seller
 
 from .models import CartLine, Order, OrderLine
@@ -25,6 +27,13 @@ class CartLineView:
     currency: str
     stock: int
     available: bool  # still listed (active)
+    # Against the shopper's market (catalog.markets); True when there is none.
+    currency_ok: bool = True  # priced in the currency paid where they are
+    deliverable: bool = True  # sold in their region
+
+    @property
+    def sold_here(self) -> bool:
+        return self.currency_ok and self.deliverable
 
     @property
     def price_changed(self) -> bool:
@@ -42,6 +51,8 @@ class CartLineView:
 @dataclass(frozen=True)
 class CartView:
     lines: list[CartLineView] = field(default_factory=list)
+    # Where the lines were checked against (None: not checked).
+    market: Market | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -78,7 +89,7 @@ class CartView:
         return (
             bool(self.lines)
             and self.currency is not None
-            and all(line.enough_stock for line in self.lines)
+            and all(line.enough_stock and line.sold_here for line in self.lines)
         )
 
 
@@ -96,12 +107,14 @@ def cart_signature(lines) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
-def _line_view(line: CartLine) -> CartLineView:
+def _line_view(line: CartLine, market: Market | None = None) -> CartLineView:
     product = line.product
     return CartLineView(
         id=line.pk,
         product_id=product.pk,
-        title=product.title,
+        # In the shopper's language when the seller translated it (the order
+        # line keeps the original: that is what the seller reads).
+        title=product.local_title,
         url=product.get_absolute_url(),
         quantity=line.quantity,
         unit_price_minor=product.price_minor,
@@ -109,22 +122,53 @@ def _line_view(line: CartLine) -> CartLineView:
         currency=product.currency,
         stock=product.stock,
         available=product.status == Product.Status.ACTIVE,
+        currency_ok=market is None or not market.currency or product.currency == market.currency,
+        deliverable=getattr(line, "sold_in_market", True),
     )
 
 
-def cart_get(*, shopper) -> CartView:
-    """Return the shopper's cart with current prices and stock (one query; none made if absent)."""
+def cart_get(*, shopper, market: Market | None = None) -> CartView:
+    """Return the shopper's cart with current prices and stock (one query; none made if absent).
+
+    With `market`, each line also says whether it can be bought there (its
+    currency, and whether it is sold in that region: an EXISTS in the same
+    query), so the cart marks the lines that keep it from checking out.
+    """
     lines = (
         CartLine.objects.filter(cart__shopper=shopper)
         .select_related("product")
         .only(
             "id", "quantity", "unit_price_minor_seen", "added_at", "product__id",
-            "product__title", "product__price_minor", "product__currency", "product__stock",
-            "product__status",
+            "product__title", "product__title_hi", "product__title_ar", "product__price_minor",
+            "product__currency", "product__stock", "product__status",
         )
         .order_by("added_at", "id")
     )
-    return CartView(lines=[_line_view(line) for line in lines])
+    if market is not None:
+        lines = lines.annotate(sold_in_market=Exists(
+            Product.objects.filter(pk=OuterRef("product_id")).filter(sold_in_q(market.codes))))
+    return CartView(lines=[_line_view(line, market) for line in lines], market=market)
+
+
+def delivery_regions_for_cart(*, shopper, regions: QuerySet[Region]) -> QuerySet[Region]:
+    """Return those of `regions` the shopper's whole cart can be delivered to.
+
+    A region is kept when no line of the cart is priced in another currency
+    (cash is paid in the local one; a region without a currency takes any)
+    or sold only in regions that are not it nor above it. Still one query:
+    two NOT EXISTS over the cart's lines, whatever the number of lines.
+    """
+    cart_lines = CartLine.objects.filter(cart__shopper=shopper)
+    through = Product.regions.through
+    listed_somewhere = Exists(through.objects.filter(product_id=OuterRef("product_id")))
+    # A product region that is this region or one above it: a prefix of its path.
+    listed_here = Exists(through.objects.filter(product_id=OuterRef("product_id")).filter(
+        StartsWith(OuterRef(OuterRef("path")), F("region__path"))))
+    other_currency = cart_lines.exclude(product__currency=OuterRef("currency"))
+    not_sold_here = cart_lines.filter(listed_somewhere).exclude(listed_here)
+    return (regions
+            .exclude(Q(Exists(other_currency)) & ~Q(currency=Value("")))
+            .exclude(Exists(not_sold_here)))
 
 
 def _orders_with_lines() -> QuerySet[Order]:

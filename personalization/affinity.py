@@ -21,11 +21,8 @@ from django.utils.translation import gettext_lazy as _
 __all__ = [
     "RankingVersion",
     "Segment",
-    "SegmentItemScore",
-    "SegmentCategoryScore",
     "ItemNeighbour",
     "ShopperItemStage",
-    "SegmentMemberStage",
 ]
 
 
@@ -118,49 +115,6 @@ class Segment(models.Model):
         return f"{self.key} (v{self.version_id}, {self.distinct_shoppers} shoppers)"
 
 
-class SegmentItemScore(models.Model):
-    """Smoothed popularity of one item in one usable segment."""
-
-    version = models.ForeignKey(RankingVersion, on_delete=models.CASCADE, related_name="+")
-    segment = models.ForeignKey(Segment, on_delete=models.DO_NOTHING, db_constraint=False,
-                                related_name="+")
-    product = _product_ref()
-    weight = models.FloatField()  # decayed, type-weighted sum of the segment's events
-    shoppers = models.PositiveIntegerField()  # distinct shoppers of the segment behind it
-    score = models.FloatField()  # share of the segment's weight, shrunk toward the parent
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["segment", "product"], name="segmentitem_unique"),
-        ]
-        indexes = [models.Index(fields=["version"], name="segmentitem_version")]
-
-    def __str__(self) -> str:
-        return f"{self.product_id} in {self.segment_id}: {self.score:.6f}"
-
-
-class SegmentCategoryScore(models.Model):
-    """Smoothed share of one (leaf) category in one usable segment."""
-
-    version = models.ForeignKey(RankingVersion, on_delete=models.CASCADE, related_name="+")
-    segment = models.ForeignKey(Segment, on_delete=models.DO_NOTHING, db_constraint=False,
-                                related_name="+")
-    category = models.ForeignKey("catalog.Category", on_delete=models.DO_NOTHING,
-                                 db_constraint=False, related_name="+")
-    weight = models.FloatField()
-    score = models.FloatField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["segment", "category"],
-                                    name="segmentcategory_unique"),
-        ]
-        indexes = [models.Index(fields=["version"], name="segmentcategory_version")]
-
-    def __str__(self) -> str:
-        return f"category {self.category_id} in {self.segment_id}: {self.score:.6f}"
-
-
 class ItemNeighbour(models.Model):
     """Shoppers who interacted with `product` also interacted with `neighbour`."""
 
@@ -195,18 +149,3 @@ class ShopperItemStage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.shopper_id}/{self.product_id}: {self.weight:.4f}"
-
-
-class SegmentMemberStage(models.Model):
-    """Scratch rows of one rebuild: which segments each active shopper is in."""
-
-    version = models.ForeignKey(RankingVersion, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=80)
-    shopper_id = models.BigIntegerField()
-    level = models.PositiveSmallIntegerField()
-
-    class Meta:
-        indexes = [models.Index(fields=["version", "key"], name="segmentmemberstage_key")]
-
-    def __str__(self) -> str:
-        return f"{self.shopper_id} in {self.key}"

@@ -91,12 +91,14 @@ DEFAULTS: dict[str, Any] = {
                     "trending": 0.05, "fresh": 0.10, "prior": 0.40},
     },
     # Weights fitted per shop at each rebuild (personalization/fitting.py):
-    # the last FIT_HOLDOUT_DAYS of events are held out, FIT_SHOPPERS cold and
-    # as many warm shoppers (a sample seeded by FIT_SEED) score each weighting,
-    # FIT_ROUNDS rounds of coordinate search. A cohort with fewer than
-    # FIT_MIN_SHOPPERS held-out shoppers keeps RANKING_WEIGHTS.
+    # the last FIT_FOLDS windows of FIT_HOLDOUT_DAYS are held out in turn,
+    # FIT_SHOPPERS cold and as many warm shoppers per window (a sample seeded
+    # by FIT_SEED) score each weighting, FIT_ROUNDS rounds of coordinate search
+    # for the best mean capped log gain over the windows. A cohort with fewer than
+    # FIT_MIN_SHOPPERS held-out shoppers in every window keeps RANKING_WEIGHTS.
     "FIT_WEIGHTS": True,
     "FIT_HOLDOUT_DAYS": 14,
+    "FIT_FOLDS": 2,
     "FIT_SHOPPERS": 300,
     "FIT_MIN_SHOPPERS": 30,
     "FIT_SEED": 13,
@@ -135,6 +137,14 @@ DEFAULTS: dict[str, Any] = {
     # Ranking versions kept: the active one and its predecessor, so snapshots
     # taken just before a rebuild can still be reproduced.
     "RANKING_VERSIONS_KEPT": 2,
+    # Quality prior (personalization/quality.py): the rebuild scales each
+    # product's precomputed segment popularity by a factor from its ratings'
+    # Bayesian average, shrunk toward the shop's mean rating with this many
+    # pseudo-ratings, mapped to [MIN, MAX] (the shop's mean and unrated
+    # products: exactly 1.0). 1.0 / 1.0 turns it off.
+    "QUALITY_PRIOR_WEIGHT": 10.0,
+    "QUALITY_FACTOR_MIN": 0.85,
+    "QUALITY_FACTOR_MAX": 1.15,
 }
 
 _WEIGHT_ORDER = ("view", "click", "cart", "share", "purchase")
@@ -158,8 +168,8 @@ def get_config() -> dict[str, Any]:
 def _validate(config: dict[str, Any]) -> None:
     for key in ("HABIT_ORDERS", "HABIT_WINDOW_DAYS", "DORMANT_AFTER_DAYS", "K_THRESHOLD",
                 "BATCH_MAX_EVENTS", "IMPORT_BATCH_SIZE", "LAST_SEEN_RESOLUTION_SECONDS",
-                "ABANDONED_AFTER_DAYS", "FIT_HOLDOUT_DAYS", "FIT_SHOPPERS", "FIT_MIN_SHOPPERS",
-                "FIT_ROUNDS"):
+                "ABANDONED_AFTER_DAYS", "FIT_HOLDOUT_DAYS", "FIT_FOLDS", "FIT_SHOPPERS",
+                "FIT_MIN_SHOPPERS", "FIT_ROUNDS"):
         value = config[key]
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ImproperlyConfigured(f"PERSONALIZATION[{key!r}] must be a positive integer.")
@@ -170,6 +180,17 @@ def _validate(config: dict[str, Any]) -> None:
         raise ImproperlyConfigured("PERSONALIZATION['FIT_SEED'] must be a whole number.")
     if not config["HALF_LIFE_DAYS"] > 0:
         raise ImproperlyConfigured("PERSONALIZATION['HALF_LIFE_DAYS'] must be positive.")
+    prior_weight = config["QUALITY_PRIOR_WEIGHT"]
+    if isinstance(prior_weight, bool) or not isinstance(prior_weight, int | float) \
+            or not prior_weight > 0:
+        raise ImproperlyConfigured("PERSONALIZATION['QUALITY_PRIOR_WEIGHT'] must be a number > 0.")
+    low, high = config["QUALITY_FACTOR_MIN"], config["QUALITY_FACTOR_MAX"]
+    if any(isinstance(v, bool) or not isinstance(v, int | float) for v in (low, high)) \
+            or not 0 < low <= 1.0 <= high:
+        raise ImproperlyConfigured(
+            "PERSONALIZATION['QUALITY_FACTOR_MIN'] and ['QUALITY_FACTOR_MAX'] must satisfy "
+            "0 < MIN <= 1 <= MAX."
+        )
     weights = config["EVENT_WEIGHTS"]
     missing = [name for name in _WEIGHT_ORDER if name not in weights]
     if missing:

@@ -121,11 +121,14 @@ class SegmentResult:
 
 def segment_lattice(data: Interactions, profiles: dict[int, tuple[tuple[str, ...], str, str, str]],
                     region_parents: dict[str, str | None], *, k: int, m: float,
-                    candidates: int, publishable: np.ndarray) -> list[SegmentResult]:
+                    candidates: int, publishable: np.ndarray,
+                    quality: np.ndarray | None = None) -> list[SegmentResult]:
     """Return every usable segment with its shrunk item and category scores.
 
     `profiles`: shopper id -> (region codes country-first, age band, gender,
     language). `publishable`: per item column, whether it may be a candidate.
+    `quality`: per item column, a multiplier of the listed scores (the ratings'
+    quality prior, personalization/quality.py); None leaves them as they are.
     """
     matrix = data.matrix()
     n_items = len(data.product_ids)
@@ -186,14 +189,22 @@ def segment_lattice(data: Interactions, profiles: dict[int, tuple[tuple[str, ...
             top = top[np.argpartition(-score[top], keep)[:keep]]
         stored[key] = (top, score[top])
         stored_categories[key] = category_score
+        # The quality prior scales only the listed scores, the ones the feed
+        # reads, never `stored`: the children shrink toward their parents'
+        # plain popularity, so the factor is applied once, not once per level
+        # of the lattice. It is applied before the cut, so a well-rated item
+        # just below it can enter the list; `keep` (3x) leaves room for that.
+        listed_score = score if quality is None else score * quality
         listed = top[publishable[top]]
-        listed = listed[np.lexsort((data.product_ids[listed], -score[listed]))][:candidates]
+        listed = listed[np.lexsort((data.product_ids[listed],
+                                    -listed_score[listed]))][:candidates]
         best_categories = np.flatnonzero(category_score > 0)
         best_categories = best_categories[np.argsort(-category_score[best_categories],
                                                      kind="stable")][:CATEGORIES_KEPT]
         results.append(SegmentResult(
             key=key, shoppers=n, votes=votes,
-            items=[(int(data.product_ids[i]), round(float(score[i]), 9)) for i in listed],
+            items=[(int(data.product_ids[i]), round(float(listed_score[i]), 9))
+                   for i in listed],
             categories={str(int(data.category_ids[c])): round(float(category_score[c]), 9)
                         for c in best_categories},
         ))

@@ -8,6 +8,8 @@ birth date or a raw age; demographics are coarse bands chosen by the shopper.
 
 from __future__ import annotations
 
+import base64
+import secrets
 import uuid
 
 from django.conf import settings
@@ -40,6 +42,22 @@ class LifecycleStage(models.TextChoices):
     FORMING = "forming", _("Habit forming")
     HABIT = "habit", _("Habit formed")
     DORMANT = "dormant", _("Dormant")
+
+
+# Base32 in lower case: no 0/1/8/9 to misread when a code is typed from a
+# screenshot, and nothing that needs escaping in a URL.
+REFERRAL_CODE_RE = r"[a-z2-7]{8,16}"
+
+
+def referral_code_new() -> str:
+    """Return a new random referral code: 12 base32 characters (60 bits).
+
+    Random, not derived from the profile: a share link must reveal nothing
+    about the sharer, and a code that could be guessed would let anyone claim
+    credit. Profiles made before codes existed kept the 8-character code their
+    share links already carried (migration 0006).
+    """
+    return base64.b32encode(secrets.token_bytes(10)).decode().lower()[:12]
 
 
 class ShopperProfile(models.Model):
@@ -82,6 +100,17 @@ class ShopperProfile(models.Model):
                                          blank=True)
     last_seen_at = models.DateTimeField(_("last seen"), default=timezone.now, null=True,
                                         blank=True)
+    # What this shopper's share links carry as ?ref= (never the pk or public id).
+    referral_code = models.CharField(_("referral code"), max_length=16, unique=True,
+                                     default=referral_code_new, editable=False)
+    # The first shared link this shopper arrived by (first touch wins). The
+    # time, not the sharer, marks "already referred": a sharer who is later
+    # erased leaves referred_by empty but the touch stays taken.
+    referred_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("referred by"),
+    )
+    referred_at = models.DateTimeField(_("arrived by a shared link"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("shopper profile")

@@ -26,6 +26,9 @@ COMPONENTS = ("co_occurrence", "revisit", "category", "segment", "demographic", 
               "fresh", "prior")
 # Components a configured weighting may leave out (weight 0): added later.
 OPTIONAL_COMPONENTS = ("demographic",)
+# How much more popular an item must be in the shopper's region segment than in
+# the same segment without region before the cue names the region.
+REGION_LIFT = 1.25
 # Event types that express interest (a hide is the opposite; a view is weak).
 POSITIVE_TYPES = ("view", "click", "cart", "purchase", "share")
 
@@ -375,6 +378,9 @@ class Components:
     co_titles: dict[int, str]
     sources: dict[int, SegmentScores | None]
     region_label: str
+    # The item's popularity in the shopper's segment with region over the same
+    # without region: how much the region itself lifts it (see REGION_LIFT).
+    region_lift: dict[int, float] = field(default_factory=dict)
 
 
 MIXED = tuple(name for name in COMPONENTS if name != "fresh")
@@ -391,12 +397,18 @@ def components_compute(data: RankingInput, params: RankingParams) -> Components:
     for listing in listings:
         segment[listing.product_id], segment_source[listing.product_id] = segment_affinity(
             listing.product_id, chain, params.smoothing)
-    segment = _distribution(segment)
     profile_chain = [s for s in chain if s.key != GLOBAL_KEY and not s.key.startswith("r")]
     profile_chain += [root] if root else []
-    demographic = _distribution({
+    regionless = {
         lst.product_id: segment_affinity(lst.product_id, profile_chain, params.smoothing)[0]
-        for lst in listings})
+        for lst in listings}
+    region_lift = {
+        pid: (segment[pid] / regionless[pid] if regionless[pid] > 0 else
+              (float("inf") if segment[pid] > 0 else 0.0))
+        for pid in segment if segment_source[pid] is not None
+        and segment_source[pid].key.startswith("r")}
+    segment = _distribution(segment)
+    demographic = _distribution(regionless)
     prior = _distribution({lst.product_id: root.items.get(lst.product_id, 0.0)
                            for lst in listings} if root else {})
     trending = _distribution({lst.product_id: data.trending.get(lst.product_id, 0.0)
@@ -442,6 +454,7 @@ def components_compute(data: RankingInput, params: RankingParams) -> Components:
         co_titles={pid: title for pid, (_value, title) in co.items()},
         sources=segment_source,
         region_label=next((s.label for s in chain if s.key != GLOBAL_KEY and s.label), ""),
+        region_lift=region_lift,
     )
 
 
@@ -485,11 +498,18 @@ def score_candidates(data: RankingInput, params: RankingParams) -> list[Scored]:
             reason = Reason.NEW
         elif dominant == "trending":
             reason = Reason.TRENDING
-        elif dominant in ("segment", "category", "demographic"):
+        elif dominant in ("segment", "category"):
+            # "Popular in Pune" only when the region drove the pick: the item is
+            # clearly more popular among the shopper's segment with region than
+            # without it. Segment shares are shrunk toward the parents, so an
+            # item popular everywhere scores about the same in every region,
+            # and calling it "popular in Pune" would be untrue (and, shown on
+            # nearly every card, say nothing).
             source = table.sources.get(pid)
             label = source.label if source is not None and source.label else table.region_label
-            if source is not None and source.key != GLOBAL_KEY and label:
+            if label and table.region_lift.get(pid, 0.0) >= REGION_LIFT:
                 reason, arg = Reason.POPULAR_REGION, label
+        # "demographic" leaves the region out by construction: plain "Popular".
         scored.append(Scored(pid, score, reason, arg))
     scored.sort(key=lambda item: (-item.score, item.product_id))
     return scored

@@ -18,12 +18,15 @@ Steps, all into rows tagged with the new version id:
    impressions);
 2. load: those pairs into arrays;
 3. segment lattice: every usable combination of profile dimensions, with
-   shrunk item and category scores packed onto its Segment row;
+   shrunk item and category scores packed onto its Segment row, the item
+   scores scaled by the ratings' quality prior (personalization/quality.py);
 4. trending: distinct shoppers per item over the last few days;
 5. item neighbours: damped cosine item-kNN, top N per item;
-then the scratch rows go, the fitted weights are stored on the global
-segment, the active pointer flips in one short transaction, old versions are
-deleted and lifecycle stages refreshed.
+then the scratch rows go, distinct interested shoppers per item are copied
+onto `Product.popularity` (served versions only: category pages sort by it),
+the fitted weights are stored on the global segment, the active pointer flips
+in one short transaction, old versions are deleted and lifecycle stages
+refreshed.
 """
 
 from __future__ import annotations
@@ -39,15 +42,19 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from catalog.models import Product, Region
+from catalog.services import products_popularity_set
 
 from .affinity import ItemNeighbour, RankingVersion, Segment, ShopperItemStage
 from .conf import get_config
 from .lattice import Interactions, item_neighbours, segment_lattice
 from .models import Event, ShopperProfile
+from .quality import quality_factors, quality_ratings
 from .ranking import TREND_KEY, RankingParams
 
 # Cache key of the active version id (selectors read it; a flip deletes it).
 ACTIVE_VERSION_CACHE_KEY = "personalization:ranking:active"
+# "No version is active" (a new shop), remembered as briefly as the active id.
+NO_ACTIVE_VERSION_CACHE_KEY = "personalization:ranking:none"
 # A rebuild still "building" after this long was killed; its rows are dropped.
 STALE_BUILD_AFTER = timedelta(hours=6)
 # Shoppers per INSERT of the first step: keeps each write transaction short,
@@ -170,10 +177,11 @@ def affinities_rebuild(
             # to RAM (settings keep temp_store=MEMORY for the request path).
             _execute("PRAGMA temp_store=FILE", [])
         loaded: dict[str, Interactions] = {}
+        popularity: dict[int, int] = {}
         steps = [
             ("shopper items", lambda: _shopper_items(version, config, as_of)),
             ("load", lambda: _load(version, loaded)),
-            ("segment lattice", lambda: _segments(version, loaded, params, config)),
+            ("segment lattice", lambda: _segments(version, loaded, params, config, stats)),
             ("trending", lambda: _trending(version, config, params.k, as_of)),
             ("item neighbours", lambda: _neighbours(version, loaded, config)),
         ]
@@ -183,7 +191,18 @@ def affinities_rebuild(
             seconds = time.monotonic() - step_started
             stats[name] = {"rows": rows, "seconds": round(seconds, 3)}
             say(f"[{number}/{len(steps) + 1}] {name}: {rows:,} rows in {seconds:.1f} s")
+            if name == "load" and activate:
+                # Counted now: the neighbours step frees the arrays when done.
+                popularity = _shoppers_per_item(loaded["data"])
         ShopperItemStage.objects.filter(version=version).delete()
+        if activate:
+            # An evaluation version is never served, so it must not move what
+            # shoppers see sorted by popularity either.
+            step_started = time.monotonic()
+            changed = products_popularity_set(counts=popularity)
+            stats["popularity"] = {"rows": changed,
+                                   "seconds": round(time.monotonic() - step_started, 3)}
+            say(f"popularity: {changed:,} listings changed")
         if fitted is not None:
             stats["fit"] = fitted
             if fitted.get("weights"):
@@ -223,7 +242,7 @@ def _flip(version: RankingVersion) -> None:
         )
         version.status = RankingVersion.Status.ACTIVE
         version.save(update_fields=["status", "stats", "built_at"])
-    cache.delete(ACTIVE_VERSION_CACHE_KEY)
+    cache.delete_many([ACTIVE_VERSION_CACHE_KEY, NO_ACTIVE_VERSION_CACHE_KEY])
 
 
 def _delete_old_versions(keep: int) -> int:
@@ -277,7 +296,7 @@ def _load(version: RankingVersion, loaded: dict[str, Interactions]) -> int:
 
 
 def _segments(version: RankingVersion, loaded: dict[str, Interactions], params: RankingParams,
-              config: dict) -> int:
+              config: dict, stats: dict) -> int:
     """Write one Segment row per usable lattice segment, candidates packed on it."""
     data = loaded["data"]
     if not len(data.shopper):
@@ -298,9 +317,10 @@ def _segments(version: RankingVersion, loaded: dict[str, Interactions], params: 
     ) if len(data.product_ids) < 50_000 else set(
         Product.objects.published().values_list("pk", flat=True))
     publishable = np.array([pid in published for pid in data.product_ids.tolist()], dtype=bool)
+    quality = _quality(data, config, version.as_of, stats)
     results = segment_lattice(data, profiles, region_parents, k=params.k, m=params.smoothing,
                               candidates=config["CANDIDATES_PER_SEGMENT"],
-                              publishable=publishable)
+                              publishable=publishable, quality=quality)
     rows = []
     for result in results:
         dims, _sep, rest = result.key.partition(":")
@@ -313,6 +333,36 @@ def _segments(version: RankingVersion, loaded: dict[str, Interactions], params: 
         ))
     Segment.objects.bulk_create(rows, batch_size=200)
     return len(rows)
+
+
+def _quality(data: Interactions, config: dict, as_of: datetime, stats: dict) -> np.ndarray | None:
+    """Return the ratings' quality factor per item column, or None when nobody rated.
+
+    Why the segment lists: they are the one precomputed per-product score
+    (shrunk popularity) that every popularity component of the feed reads, the
+    `segment`, `demographic` and `prior` components and the category-led one's
+    P(item | category). A factor there moves all of them together, is written
+    once per rebuild and costs the request path nothing. The trend (recency)
+    and item-kNN (what goes together) are not about quality and stay as they
+    are; so do `Product.popularity` and the region cue, whose lift is a ratio
+    of two scaled scores and so unchanged.
+    """
+    ratings = quality_ratings(as_of=as_of)
+    factors = quality_factors(ratings, prior_weight=config["QUALITY_PRIOR_WEIGHT"],
+                              low=config["QUALITY_FACTOR_MIN"], high=config["QUALITY_FACTOR_MAX"])
+    stats["quality"] = {"rated": len(ratings),
+                        "ratings": sum(count for count, _total in ratings.values())}
+    if not factors:
+        # No ratings (Ta-Feng, the demo): the lists are exactly what they were.
+        return None
+    return np.array([factors.get(pid, 1.0) for pid in data.product_ids.tolist()])
+
+
+def _shoppers_per_item(data: Interactions) -> dict[int, int]:
+    """Return distinct shoppers per product id (the rows are one per shopper-item
+    pair): what `Product.popularity` holds. A window with no interest gives {}."""
+    shoppers = np.bincount(data.item, minlength=len(data.product_ids))
+    return dict(zip(data.product_ids.tolist(), shoppers.tolist(), strict=True))
 
 
 def _trending(version: RankingVersion, config: dict, k: int, as_of: datetime) -> int:

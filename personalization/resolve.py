@@ -27,3 +27,15 @@ def request_shopper(request: HttpRequest) -> ShopperProfile | None:
             shopper._setup()
         return shopper._wrapped
     return shopper
+
+
+def resolved_shopper(request: HttpRequest) -> ShopperProfile | None:
+    """Return the request's shopper if something already resolved it, else None.
+
+    For code that must not create a profile (or spend a query) just to ask,
+    such as response headers that only matter for pages about a shopper.
+    """
+    shopper = getattr(request, "shopper", None)
+    if isinstance(shopper, LazyObject):
+        return None if shopper._wrapped is empty else shopper._wrapped
+    return shopper

@@ -36,9 +36,10 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import router
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 
+from catalog.markets import Market, sold_in_q
 from catalog.models import Product, Region
 from core.db import CompiledQuery
 
@@ -58,7 +59,7 @@ from .ranking import (
     rank,
     segment_chain_keys,
 )
-from .rebuild import ACTIVE_VERSION_CACHE_KEY
+from .rebuild import ACTIVE_VERSION_CACHE_KEY, NO_ACTIVE_VERSION_CACHE_KEY
 
 __all__ = [
     "FeedItem",
@@ -92,6 +93,12 @@ RowsGet = Callable[..., Sequence[Any]]
 class RegionInfo:
     codes: tuple[str, ...]  # from the country down to the region
     name: str
+    # The currency listings must be priced in; "" filters none (see feed_ranking_compute).
+    currency: str = ""
+
+    @classmethod
+    def of_market(cls, market: Market) -> RegionInfo:
+        return cls(market.codes, market.name, market.currency)
 
 
 # --- Loading precomputed data ---------------------------------------------------
@@ -245,17 +252,8 @@ def history_get(*, shopper_id: int, as_of: datetime, config: dict) -> list[Histo
 
 
 def sold_in(codes: Sequence[str] | None) -> Q:
-    """Return a filter for products sold in the region with these codes.
-
-    The catalog's `in_region()` joins and DISTINCTs, which cannot sit in a
-    LIMITed subquery on PostgreSQL; EXISTS needs neither.
-    """
-    if not codes:
-        return Q()
-    through = Product.regions.through
-    return ~Q(Exists(through.objects.filter(product_id=OuterRef("pk")))) | Q(
-        Exists(through.objects.filter(product_id=OuterRef("pk"), region__code__in=codes))
-    )
+    """Return a filter for products sold in the region with these codes (catalog.markets)."""
+    return sold_in_q(codes)
 
 
 _LISTING_FIELDS = ("id", "category_id", "category__parent_id", "seller_id", "seller__created_at",
@@ -270,12 +268,18 @@ def listing_from_row(row: Sequence) -> Listing:
 
 
 def listings_get(*, candidate_ids: Iterable[int], codes: Sequence[str] | None, fresh: int,
-                 as_of: datetime) -> dict[int, Listing]:
-    """Return the published listings sold in the region among the candidates,
-    plus the `fresh` newest ones, in one query."""
+                 as_of: datetime, currency: str = "") -> dict[int, Listing]:
+    """Return the published listings sold in the region (and priced in `currency`,
+    when given) among the candidates, plus the `fresh` newest ones, in one query."""
     # Nothing listed after `as_of`: a reproduced snapshot or an evaluation
     # cut must not see the future.
     sold_here = Product.objects.filter(sold_in(codes), created_at__lte=as_of).order_by()
+    if currency:
+        # The segment lists are per region, not per currency: a list built
+        # from Dubai's shoppers can still name a rupee listing sold
+        # "everywhere". Filtering here, in the one query that reads the
+        # candidates anyway, costs no query and keeps every page in one currency.
+        sold_here = sold_here.filter(currency=currency)
     # The candidates are found by primary key and their status checked here:
     # with `status = 'active'` in the WHERE, SQLite walks the status index over
     # the whole catalogue instead of looking up a few hundred ids.
@@ -295,8 +299,12 @@ def listings_get(*, candidate_ids: Iterable[int], codes: Sequence[str] | None, f
 # --- The feed -----------------------------------------------------------------------------
 
 
-def _shopper_key(shopper) -> object:
-    return getattr(shopper, "pk", None) or "anonymous"
+def _shopper_key(shopper, market: Market | None = None) -> object:
+    key = getattr(shopper, "pk", None) or "anonymous"
+    # The market is part of the key of snapshots and cursors: after the
+    # shopper changes region, an old cursor is foreign (page 1 again) and an
+    # old snapshot is never reused, so no page mixes two markets.
+    return f"{key}@{market.code}" if market is not None else key
 
 
 def _snapshot_cache_key(shopper_key: object, snapshot_id: str) -> str:
@@ -326,7 +334,7 @@ def shopper_history_get(*, shopper, as_of: datetime) -> list[HistoryEvent]:
 def feed_ranking_compute(*, shopper, as_of: datetime, version_id: int | None = None,
                          pinned: bool = False, limit: int | None = None,
                          history: list[HistoryEvent] | None = None,
-                         inputs_only: bool = False,
+                         inputs_only: bool = False, market: Market | None = None,
                          ) -> tuple[int | None, list[FeedItem]] | None:
     """Return (version id, ranked items) for the shopper as of `as_of`.
 
@@ -342,10 +350,15 @@ def feed_ranking_compute(*, shopper, as_of: datetime, version_id: int | None = N
     them could make their feeds differ, so a crowd of new visitors costs one
     ranking, not one each. Their exploration draw is seeded by the chain, so a
     reproduction gives the same order.
+
+    With `market` (the storefront and the API always pass the request's),
+    the region is the market's, known or guessed, and only listings priced
+    in its currency are candidates. Without it (`recommend`, the offline
+    evaluation) the profile's region filters as before and currency does not.
     """
     config = get_config()
     params = RankingParams.from_config(config)
-    region = _shopper_region(shopper)
+    region = RegionInfo.of_market(market) if market is not None else _shopper_region(shopper)
     personal = _personal(shopper)
     keys = segment_chain_keys(
         region_codes=region.codes if region else (),
@@ -382,7 +395,7 @@ def feed_ranking_compute(*, shopper, as_of: datetime, version_id: int | None = N
     candidates.update(sources)
     fresh = config["FRESH_CANDIDATES"] if version is not None else params.snapshot_size
     listings = listings_get(candidate_ids=candidates, codes=region.codes if region else None,
-                            fresh=fresh, as_of=as_of)
+                            fresh=fresh, as_of=as_of, currency=region.currency if region else "")
     data = RankingInput(
         listings=listings,
         segments=segments,
@@ -402,7 +415,7 @@ def feed_ranking_compute(*, shopper, as_of: datetime, version_id: int | None = N
 
 
 def feed_page_get(*, shopper, cursor: str | None, page_size: int,
-                  rows_get: RowsGet | None = None) -> FeedPage:
+                  rows_get: RowsGet | None = None, market: Market | None = None) -> FeedPage:
     """Return one page of the shopper's feed and the cursor of the next page.
 
     A missing, forged, garbled, expired or foreign cursor starts again at
@@ -411,10 +424,13 @@ def feed_page_get(*, shopper, cursor: str | None, page_size: int,
     `rows_get` lets the caller read what it will show (cards) in the same
     query that checks the listings are still published: the page then costs
     one query for both, and FeedPage.rows holds the rows.
+
+    `market` (personalization.market.request_market): only listings sold
+    there in its currency; the snapshot and cursor belong to that market.
     """
     config = get_config()
     page_size = max(1, min(int(page_size), config["FEED_MAX_PAGE_SIZE"]))
-    shopper_key = _shopper_key(shopper)
+    shopper_key = _shopper_key(shopper, market)
     ttl = config["FEED_SNAPSHOT_TTL_SECONDS"]
     decoded = cursor_decode(token=cursor, shopper_key=shopper_key,
                             max_age=config["FEED_CURSOR_MAX_AGE_SECONDS"])
@@ -422,12 +438,12 @@ def feed_page_get(*, shopper, cursor: str | None, page_size: int,
     if decoded is not None:
         entries = cache.get(_snapshot_cache_key(shopper_key, decoded.snapshot_id))
         if entries is None:
-            entries = _snapshot_reproduce(shopper=shopper, cursor=decoded)
+            entries = _snapshot_reproduce(shopper=shopper, cursor=decoded, market=market)
             if entries is not None:
                 cache.set(_snapshot_cache_key(shopper_key, decoded.snapshot_id), entries, ttl)
     if decoded is None or entries is None:
         decoded, entries, just_ranked = _first_page_snapshot(
-            shopper=shopper, shopper_key=shopper_key, config=config)
+            shopper=shopper, shopper_key=shopper_key, config=config, market=market)
         if just_ranked and rows_get is None:
             # Ranked from published listings a moment ago: no need to check again.
             window, end, rows = entries[:page_size], min(page_size, len(entries)), {}
@@ -459,6 +475,7 @@ def _history_marker(history: Sequence[HistoryEvent]) -> tuple | None:
 
 
 def _first_page_snapshot(*, shopper, shopper_key: object, config: dict,
+                         market: Market | None = None,
                          ) -> tuple[FeedCursor, list[tuple[int, str, str]], bool]:
     """Return a snapshot for page 1 and whether it was ranked just now: the
     shopper's latest one when they did nothing new since (a reload, or back
@@ -470,14 +487,15 @@ def _first_page_snapshot(*, shopper, shopper_key: object, config: dict,
     history = shopper_history_get(shopper=shopper, as_of=now)
     marker = _history_marker(history)
     latest_key = f"{_PREFIX}:feed-latest:{shopper_key}"
-    latest = cache.get(latest_key) if shopper_key != "anonymous" else None
+    latest = cache.get(latest_key) if not str(shopper_key).startswith("anonymous") else None
     if latest is not None and latest[3] == marker:
         snapshot_id, version, as_of, _marker = latest
         entries = cache.get(_snapshot_cache_key(shopper_key, snapshot_id))
         if entries is not None:
             return FeedCursor(snapshot_id=snapshot_id, offset=0, version=version,
                               as_of=as_of), entries, False
-    version, items = feed_ranking_compute(shopper=shopper, as_of=now, history=history)
+    version, items = feed_ranking_compute(shopper=shopper, as_of=now, history=history,
+                                          market=market)
     entries = [(item.product_id, item.reason, item.reason_arg) for item in items]
     cursor = FeedCursor(snapshot_id=snapshot_id_new(), offset=0, version=version,
                         as_of=int(now.timestamp()))
@@ -487,11 +505,12 @@ def _first_page_snapshot(*, shopper, shopper_key: object, config: dict,
     return cursor, entries, True
 
 
-def _snapshot_reproduce(*, shopper, cursor: FeedCursor) -> list[tuple[int, str, str]] | None:
+def _snapshot_reproduce(*, shopper, cursor: FeedCursor, market: Market | None = None,
+                        ) -> list[tuple[int, str, str]] | None:
     """Recompute a snapshot that left the cache; None if its version is gone."""
     as_of = datetime.fromtimestamp(cursor.as_of, tz=UTC)
     result = feed_ranking_compute(shopper=shopper, as_of=as_of, version_id=cursor.version,
-                                  pinned=cursor.version is not None)
+                                  pinned=cursor.version is not None, market=market)
     if result is None:
         return None
     return [(item.product_id, item.reason, item.reason_arg) for item in result[1]]
@@ -532,16 +551,24 @@ def _page_window(entries: Sequence[tuple[int, str, str]], offset: int, page_size
 def _active_version_id() -> int | None:
     version = cache.get(ACTIVE_VERSION_CACHE_KEY)
     if version is None:
+        # A shop that has never rebuilt would otherwise ask on every product page.
+        if cache.get(NO_ACTIVE_VERSION_CACHE_KEY):
+            return None
         version = (RankingVersion.objects.filter(status=RankingVersion.Status.ACTIVE)
                    .values_list("id", flat=True).first())
+        seconds = get_config()["RANKING_CACHE_SECONDS"]
         if version is not None:
-            cache.set(ACTIVE_VERSION_CACHE_KEY, version, get_config()["RANKING_CACHE_SECONDS"])
+            cache.set(ACTIVE_VERSION_CACHE_KEY, version, seconds)
+        else:
+            cache.set(NO_ACTIVE_VERSION_CACHE_KEY, True, seconds)
     return version
 
 
-def similar_products_get(*, product_id: int, limit: int) -> list[int]:
+def similar_products_get(*, product_id: int, limit: int,
+                         market: Market | None = None) -> list[int]:
     """Return up to `limit` published products similar to this one: its
-    co-occurrence neighbours first, then the newest of its category."""
+    co-occurrence neighbours first, then the newest of its category; with
+    `market`, only those sold there in its currency."""
     limit = max(0, int(limit))
     if limit == 0:
         return []
@@ -550,13 +577,14 @@ def similar_products_get(*, product_id: int, limit: int) -> list[int]:
     if version is not None:
         neighbour_ids = [pid for pid, _score in
                          neighbours_get(version_id=version, product_ids=[product_id])[product_id]]
+    eligible = Product.objects.published().for_market(market)
     same_category = (
-        Product.objects.published()
+        eligible
         .filter(category_id=Subquery(Product.objects.filter(pk=product_id).values("category_id")))
         .exclude(pk=product_id).order_by("-created_at", "-id").values("id")[:limit]
     )
     rows = list(
-        Product.objects.published()
+        eligible
         .filter(Q(id__in=neighbour_ids) | Q(id__in=Subquery(same_category)))
         .exclude(pk=product_id)
         .order_by("-created_at", "-id").values_list("id", flat=True)
@@ -567,13 +595,16 @@ def similar_products_get(*, product_id: int, limit: int) -> list[int]:
     return ordered[:limit]
 
 
-def popular_products_get(*, region: Region | None, limit: int) -> list[int]:
+def popular_products_get(*, region: Region | None = None, limit: int,
+                         market: Market | None = None) -> list[int]:
     """Return up to `limit` ids of the most popular published products in the
-    region (for empty search results and the like); newest first without data."""
+    region (for empty search results and the like); newest first without data.
+    `market` instead of `region` also keeps to its currency."""
     limit = max(0, int(limit))
     if limit == 0:
         return []
-    info = region_info_get(getattr(region, "pk", None), region)
+    info = (RegionInfo.of_market(market) if market is not None
+            else region_info_get(getattr(region, "pk", None), region))
     codes = info.codes if info else ()
     keys = segment_chain_keys(region_codes=codes, age_band="", gender="")
     _version, segments, _trending = segments_get(keys=keys)
@@ -583,6 +614,8 @@ def popular_products_get(*, region: Region | None, limit: int) -> list[int]:
         ranked = [pid for pid, _score in sorted(segments[0].items.items(),
                                                 key=lambda item: (-item[1], item[0]))]
     eligible = Product.objects.published().filter(sold_in(codes or None))
+    if info is not None and info.currency:
+        eligible = eligible.filter(currency=info.currency)
     newest = eligible.order_by("-created_at", "-id").values("id")[:limit]
     rows = list(
         eligible.filter(Q(id__in=ranked[:limit * 3]) | Q(id__in=Subquery(newest)))

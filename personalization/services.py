@@ -30,6 +30,7 @@ from .conf import get_config
 from .importers import datetime_adapter, events_insert_rows
 from .lifecycle import shopper_lifecycle_refresh
 from .models import (
+    REFERRAL_CODE_RE,
     AgeBand,
     Event,
     EventContext,
@@ -187,6 +188,42 @@ def shopper_profile_update(
     return shopper
 
 
+# --- Referrals ------------------------------------------------------------------------
+
+_REFERRAL_CODE = re.compile(REFERRAL_CODE_RE)
+
+
+def referral_code_valid(code: object) -> bool:
+    """Return True when `code` has the shape of a referral code (no query)."""
+    return isinstance(code, str) and _REFERRAL_CODE.fullmatch(code) is not None
+
+
+def shopper_referral_arrive(*, shopper: ShopperProfile, code: object,
+                            now: datetime | None = None) -> bool:
+    """Note that `shopper` arrived by the shared link carrying `code`; return if noted.
+
+    First touch wins: a shopper who already arrived by a link keeps that one.
+    A code that is malformed, unknown or the shopper's own is ignored without
+    a word, since the shopper did nothing wrong by following a link. One
+    conditional UPDATE, so two tabs opened from two links at once cannot both
+    win: the database keeps whichever lands first.
+    """
+    if shopper is None or shopper.referred_at is not None or not referral_code_valid(code):
+        return False
+    if code == shopper.referral_code:
+        return False
+    sharer_id = (ShopperProfile.objects.filter(referral_code=code)
+                 .values_list("pk", flat=True).first())
+    if sharer_id is None or sharer_id == shopper.pk:
+        return False
+    now = now or timezone.now()
+    noted = ShopperProfile.objects.filter(pk=shopper.pk, referred_at__isnull=True).update(
+        referred_by_id=sharer_id, referred_at=now)
+    if noted:
+        shopper.referred_by_id, shopper.referred_at = sharer_id, now
+    return bool(noted)
+
+
 # --- Linking to an account ------------------------------------------------------------
 
 
@@ -242,6 +279,18 @@ def _merge(*, source: ShopperProfile, target: ShopperProfile) -> None:
         if getattr(target, name) and not getattr(source, name):
             setattr(target, name, False)
             fields.append(name)
+    # Referrals: the earlier first touch wins, but never one by the same person
+    # under their other profile (that would be self-referral after all).
+    if target.referred_by_id == source.pk:
+        target.referred_by = None
+        fields.append("referred_by")
+    if (source.referred_at is not None and source.referred_by_id != target.pk
+            and (target.referred_at is None or source.referred_at < target.referred_at)):
+        target.referred_by_id, target.referred_at = source.referred_by_id, source.referred_at
+        fields += ["referred_by", "referred_at"]
+    # Friends who came by the source's links came by the target's.
+    ShopperProfile.objects.filter(referred_by=source).exclude(pk=target.pk).update(
+        referred_by=target)
     seen = [t for t in (source.first_seen_at, target.first_seen_at) if t]
     if seen and min(seen) != target.first_seen_at:
         target.first_seen_at = min(seen)
@@ -255,7 +304,7 @@ def _merge(*, source: ShopperProfile, target: ShopperProfile) -> None:
     # carry it, so nothing is lost.
     source.delete()
     if fields:
-        target.save(update_fields=fields)
+        target.save(update_fields=list(dict.fromkeys(fields)))
     shopper_lifecycle_refresh(shopper=target)
 
 
@@ -547,6 +596,10 @@ def shopper_export(*, shopper: ShopperProfile) -> dict:
             "first_order_at": _iso(shopper.first_order_at),
             "first_seen_at": _iso(shopper.first_seen_at),
             "last_seen_at": _iso(shopper.last_seen_at),
+            # The code the shopper's own share links carry, and when they first
+            # arrived by someone else's (who shared it is that person's data).
+            "referral_code": shopper.referral_code,
+            "referred_at": _iso(shopper.referred_at),
         },
         "tokens": [
             {"created_at": _iso(created), "last_used_at": _iso(used)}

@@ -25,6 +25,10 @@ class CartLineSerializer(serializers.Serializer):
     line_total_minor = serializers.IntegerField()
     stock = serializers.IntegerField(help_text="Units left now.")
     available = serializers.BooleanField(help_text="False when the listing is no longer sold.")
+    sold_here = serializers.BooleanField(
+        help_text="False when the listing cannot be bought in the shopper's profile region: "
+                  "another currency or not delivered there (true without a region). Such "
+                  "lines keep `can_check_out` false.")
 
 
 class CartSerializer(serializers.Serializer):
@@ -88,8 +92,10 @@ class OrderLineSerializer(serializers.ModelSerializer):
 
 class OrderSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id")
-    status = serializers.CharField(source="status_summary",
-                                   help_text="confirmed, shipped, delivered, cancelled or returned")
+    status = serializers.CharField(
+        source="status_summary",
+        help_text="confirmed, shipped, out_for_delivery, delivered, cancelled or returned",
+    )
     status_label = serializers.CharField(source="status_summary_label")
     region = serializers.CharField(source="region.code")
     lines = OrderLineSerializer(many=True)

@@ -17,6 +17,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catalog.markets import market_get
 from catalog.models import Region
 from core.api.errors import api_exception_handler, error_body, error_responses
 from core.api.pagination import KeysetPagination
@@ -62,7 +63,12 @@ class ShopperApi(APIView):
 
 
 def _cart_response(shopper, status_code: int = status.HTTP_200_OK) -> Response:
-    cart = selectors.cart_get(shopper=shopper)
+    # Lines are checked against the profile's region, the one an app sets
+    # (PATCH /api/v1/shoppers/me/); without one nothing is marked here (the
+    # pages mark against their guess) and order placement still refuses
+    # what cannot be delivered. No query when there is no region.
+    market = market_get(shopper.region_id) if shopper.region_id else None
+    cart = selectors.cart_get(shopper=shopper, market=market)
     return Response(CartSerializer(cart).data, status=status_code)
 
 

@@ -23,10 +23,17 @@ class ShopperProfileSerializer(serializers.ModelSerializer):
                                    help_text=f"One of {', '.join(Gender.values)}, or ''.")
     language = serializers.CharField(read_only=True, help_text="A language code, or ''.")
 
+    referral_code = serializers.CharField(
+        read_only=True, help_text="Put on shared links as `?ref=<code>`: orders of friends "
+                                  "who arrive by them are credited to this shopper.")
+    referred_at = serializers.DateTimeField(
+        read_only=True, allow_null=True,
+        help_text="When the shopper first arrived by someone's shared link (null: never).")
+
     class Meta:
         model = ShopperProfile
         fields = ["id", "region", "age_band", "gender", "language", "consent_personalization",
-                  "consent_analytics", "lifecycle_stage"]
+                  "consent_analytics", "lifecycle_stage", "referral_code", "referred_at"]
         read_only_fields = fields
 
     @extend_schema_field(serializers.CharField(allow_null=True, help_text="A region code."))
@@ -45,8 +52,42 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
+class StrictCharField(serializers.CharField):
+    """JSON strings only: DRF would otherwise read 0 as "0"."""
+
+    default_error_messages = {"invalid": _("Send text.")}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def _blank_choices(choices) -> list:
     return [("", _("Not given")), *choices]
+
+
+REF_HELP = ("The `ref` of the shared link the app was opened by. The first one a shopper "
+            "arrives by is kept; a later one, the shopper's own code or an unknown code "
+            "is ignored without an error (`referred_at` tells whether it was taken).")
+
+
+def _unknown_fields(serializer) -> None:
+    unknown = sorted(set(serializer.initial_data) - set(serializer.fields)) if isinstance(
+        serializer.initial_data, dict) else []
+    if unknown:
+        raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
+
+
+class ShopperCreateSerializer(serializers.Serializer):
+    """The optional body of shopper creation: an app opened by a shared link."""
+
+    ref = StrictCharField(required=False, allow_blank=True, max_length=64,
+                                help_text=REF_HELP)
+
+    def validate(self, attrs):
+        _unknown_fields(self)
+        return attrs
 
 
 class ShopperProfileUpdateSerializer(serializers.Serializer):
@@ -62,12 +103,11 @@ class ShopperProfileUpdateSerializer(serializers.Serializer):
                                        required=False, allow_null=True)
     consent_personalization = StrictBooleanField(required=False)
     consent_analytics = StrictBooleanField(required=False)
+    ref = StrictCharField(required=False, allow_blank=True, max_length=64,
+                                help_text=REF_HELP)
 
     def validate(self, attrs):
-        unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(
-            self.initial_data, dict) else []
-        if unknown:
-            raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
+        _unknown_fields(self)
         return attrs
 
 
@@ -94,6 +134,8 @@ class ExportProfileSerializer(serializers.Serializer):
     first_order_at = serializers.DateTimeField(allow_null=True)
     first_seen_at = serializers.DateTimeField(allow_null=True)
     last_seen_at = serializers.DateTimeField(allow_null=True)
+    referral_code = serializers.CharField()
+    referred_at = serializers.DateTimeField(allow_null=True)
 
 
 class ExportTokenSerializer(serializers.Serializer):

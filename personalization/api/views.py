@@ -34,12 +34,14 @@ from personalization.services import (
     shopper_erase,
     shopper_export,
     shopper_profile_update,
+    shopper_referral_arrive,
 )
 
 from .serializers import (
     EventBatchResultSerializer,
     EventBatchSerializer,
     ShopperCreatedSerializer,
+    ShopperCreateSerializer,
     ShopperErasureSerializer,
     ShopperExportSerializer,
     ShopperProfileSerializer,
@@ -70,11 +72,22 @@ class ShopperCreateApi(ShopperApi):
     @extend_schema(
         operation_id="shoppers_create",
         summary="Create an anonymous shopper and return its API token (shown once).",
-        request=None,
-        responses={201: ShopperCreatedSerializer, **error_responses(429)},
+        description="The body is optional: `{\"ref\": <code>}` when the app was opened by a "
+                    "shared link (`?ref=`), so the sharer is credited for the shopper's orders.",
+        request=ShopperCreateSerializer,
+        responses={201: ShopperCreatedSerializer, **error_responses(400, 429)},
     )
     def post(self, request):
+        # Checked before anything is written: a bad body creates no shopper.
+        # Only a JSON body is read (it may carry `ref`): apps written before
+        # `ref` existed POST nothing, or an empty form, and still get their
+        # shopper, as they always did.
+        is_json = request.content_type.split(";")[0].strip() == "application/json"
+        serializer = ShopperCreateSerializer(data=request.data if is_json and request.body else {})
+        serializer.is_valid(raise_exception=True)
         shopper, token = shopper_create_anonymous()
+        if "ref" in serializer.validated_data:
+            shopper_referral_arrive(shopper=shopper, code=serializer.validated_data["ref"])
         body = {"token": token, "shopper": ShopperProfileSerializer(shopper).data}
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -104,12 +117,16 @@ class ShopperMeApi(ShopperApi):
         serializer = ShopperProfileUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
+        ref = changes.pop("ref", None)
         if "region" in changes:
             changes["region_code"] = changes.pop("region")
         try:
             shopper = shopper_profile_update(shopper=request.auth, **changes)
         except DjangoValidationError as exc:
             raise _rename_service_errors(exc) from exc
+        if ref is not None:
+            # After the answers are saved: a refused PATCH notes no arrival either.
+            shopper_referral_arrive(shopper=shopper, code=ref)
         return Response(ShopperProfileSerializer(shopper).data)
 
     @extend_schema(

@@ -13,7 +13,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from catalog.importers import import_products
-from catalog.vocabulary_import import import_categories, import_regions
+from catalog.vocabulary_import import import_categories, import_regions, import_synonyms
 from core.datasets import DatasetError
 from personalization.importers import import_events, import_shoppers
 
@@ -21,6 +21,7 @@ from personalization.importers import import_events, import_shoppers
 IMPORTERS = (
     ("categories", import_categories),
     ("regions", import_regions),
+    ("synonyms", import_synonyms),
     ("products", import_products),
     ("shoppers", import_shoppers),
     ("events", import_events),
@@ -30,16 +31,19 @@ IMPORTERS = (
 class Command(BaseCommand):
     help = (
         "Import products, shoppers and/or events from UTF-8 CSV files with a header row. "
-        "Products: id,title,category,price[,seller,regions,stock,created_at,description,image] "
+        "Products: id,title,category,price[,seller,regions,stock,created_at,description,image,"
+        "title_hi,title_ar,description_hi,description_ar] "
         "(an id the seller already has is updated; see catalog/importers.py). "
         "Shoppers: id,region,age,gender,language. Events: shopper,product,type,timestamp. "
         "Categories: slug,name[,parent]. Regions: code,name,kind[,parent,currency,language]. "
+        "Synonyms: concept,language,words (words |-separated). "
         "Each file is all or nothing: bad rows are listed by line and nothing is written."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--categories", metavar="F", help="categories CSV")
         parser.add_argument("--regions", metavar="F", help="regions CSV")
+        parser.add_argument("--synonyms", metavar="F", help="search synonyms CSV")
         parser.add_argument("--products", metavar="F", help="products CSV")
         parser.add_argument("--shoppers", metavar="F", help="shoppers CSV")
         parser.add_argument("--events", metavar="F", help="events CSV")
@@ -47,7 +51,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         chosen = [(option, function) for option, function in IMPORTERS if options.get(option)]
         if not chosen:
-            raise CommandError("nothing to import: give --categories, --regions, --products, "
+            raise CommandError("nothing to import: give --categories, --regions, --synonyms, "
+                               "--products, "
                                "--shoppers and/or --events")
         # Check every file before importing any, so a typo in the last
         # argument does not leave the first file imported alone.
