@@ -40,7 +40,6 @@ from django.db import router
 from django.db.models import OuterRef, QuerySet, Subquery, TextField
 from django.db.models.functions import JSONObject
 from django.http import HttpRequest
-from django.middleware.csrf import get_token
 from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
@@ -50,9 +49,13 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Product, ProductImage
 from catalog.money import Priced
+from catalog.translations import listing_text
 from catalog.variants import variant_nearest, variants_upto, width_cap
 from core.content_cache import ContentCache
 from core.db import CompiledQuery
+from core.security import csrf_token_once
+from reviews.models import rating_average
+from reviews.selectors import product_rating_of
 
 from .cues import reason_cue
 
@@ -65,7 +68,7 @@ CARD_MAX_WIDTH = 480
 # The <img> fallback (and the API's `src`): the narrowest JPEG at least this wide.
 FALLBACK_WIDTH = 320
 # Bump when card_dict() changes shape: cached API cards of the old shape are then unused.
-CARD_DICT_VERSION = 2
+CARD_DICT_VERSION = 3
 # Above this many ids the statement is not kept (each count is one statement).
 _STATEMENT_MAX_IDS = 100
 
@@ -168,10 +171,18 @@ class CardRow(Priced):
 
     pk: int
     title: str
+    # The title in the shop's other languages ('' when not translated):
+    # `local_title(language)` picks one; being fields, the digest covers them.
+    title_hi: str
+    title_ar: str
     price_minor: int
     compare_at_minor: int | None
     currency: str
     stock: int
+    # The product's precomputed rating (reviews.ProductRating, a LEFT JOIN on
+    # its primary key): None when nobody rated it yet. Shown ones only.
+    rating_count: int | None
+    rating_total: int | None
     image_json: str | None
 
     def digest(self, *context: object) -> str:
@@ -188,8 +199,16 @@ class CardRow(Priced):
     def get_absolute_url(self) -> str:
         return reverse("storefront:product", kwargs={"pk": self.pk})
 
+    def local_title(self, language: str | None) -> str:
+        """Return the title in `language` when the seller translated it, else the original."""
+        return listing_text(self, "title", language)
+
     def image(self) -> CardImage | None:
         return CardImage.from_json(self.image_json)
+
+    @property
+    def rating_average(self) -> float | None:
+        return rating_average(self.rating_count, self.rating_total)
 
     @classmethod
     def from_product(cls, product: Product) -> CardRow:
@@ -198,15 +217,19 @@ class CardRow(Priced):
         first = images[0] if images else None
         image_json = None if first is None else json.dumps(
             dataclasses.asdict(CardImage.from_model(first)), sort_keys=True)
-        return cls(pk=product.pk, title=product.title, price_minor=product.price_minor,
+        rating = product_rating_of(product)
+        return cls(pk=product.pk, title=product.title, title_hi=product.title_hi,
+                   title_ar=product.title_ar, price_minor=product.price_minor,
                    compare_at_minor=product.compare_at_minor, currency=product.currency,
-                   stock=product.stock, image_json=image_json)
+                   stock=product.stock, rating_count=rating.count if rating else None,
+                   rating_total=rating.total if rating else None, image_json=image_json)
 
 
 # Every field but stock (read fresh on each request) and the photo (hashed apart).
 _DIGESTED = tuple(f.name for f in dataclasses.fields(CardRow) if f.name not in
                   ("stock", "image_json"))
-_COLUMNS = ("pk", "title", "price_minor", "compare_at_minor", "currency", "stock")
+_COLUMNS = ("pk", "title", "title_hi", "title_ar", "price_minor", "compare_at_minor",
+            "currency", "stock", "rating__count", "rating__total")
 
 
 def _first_image_text() -> Subquery:
@@ -241,7 +264,8 @@ _card_rows = CompiledQuery(lambda _shape, product_ids: _card_rows_queryset(produ
 def card_rows_get(*, product_ids: list[int]) -> list[CardRow]:
     """Return the published products with these ids as CardRows, in the given order.
 
-    ONE query of plain tuples (no joins, no model instances): the cheap read
+    ONE query of plain tuples (one LEFT JOIN, on the rating's primary key; no
+    model instances): the cheap read
     behind every list of cards, whose output then usually comes from the
     cache. Ids no longer published are dropped. Building and compiling this
     queryset (a JSON subquery per row) took five times as long as running it,
@@ -282,9 +306,12 @@ def _key(row: CardRow, *, language: str, thumb_cap: int, thumb_sizes: str,
     return row.digest(language, thumb_cap, thumb_sizes, eager, _release())
 
 
-def _head_render(row: CardRow, *, thumb_cap: int, thumb_sizes: str, eager: bool) -> str:
+def _head_render(row: CardRow, *, language: str, thumb_cap: int, thumb_sizes: str,
+                 eager: bool) -> str:
     return render_to_string(HEAD_TEMPLATE, {
         "p": row,
+        # In the page's language when translated: the head's key has the language.
+        "title": row.local_title(language),
         "img": row.image(),
         "eager": eager,
         "thumb_cap": thumb_cap,
@@ -306,7 +333,7 @@ class _Tail:
                 '<form class="hide" method="post" action="{}">'
                 '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
                 '<input type="hidden" name="product" value="',
-                reverse("storefront:hide"), get_token(request),
+                reverse("storefront:hide"), csrf_token_once(request),
             )
             self.form_middle = format_html(
                 '"><input type="hidden" name="next" value="{}">'
@@ -349,7 +376,8 @@ def cards_render(*, request: HttpRequest, rows: Sequence[CardRow],
     for index, (row, key) in enumerate(zip(rows, keys, strict=True)):
         if key not in heads:
             heads[key] = missing[key] = _head_render(
-                row, thumb_cap=thumb_cap, thumb_sizes=thumb_sizes, eager=eager[index])
+                row, language=language, thumb_cap=thumb_cap, thumb_sizes=thumb_sizes,
+                eager=eager[index])
     _heads.set_many(missing)
     tail = _Tail(request=request, event_context=event_context, return_to=return_to)
     # The heads are our own template's output and the tails are built with
@@ -370,18 +398,19 @@ def card_image_dict(image: CardImage | None) -> dict | None:
             "src": sources.src, "srcset": sources.srcset}
 
 
-def card_dict(row: CardRow) -> dict:
+def card_dict(row: CardRow, *, language: str | None = None) -> dict:
     """Return every API card field of `row` as plain data.
 
     Written by hand rather than through DRF's field machinery: a feed page is
     20 cards, and DRF's per-field to_representation made serialising them
     cost more than the queries behind them. storefront.api.serializers
     documents the shape for the schema (and the tests hold the two equal).
+    The title is in `language` (default: the active one) when translated.
     """
     discount = row.discount_percent
     return {
         "id": row.pk,
-        "title": row.title,
+        "title": row.local_title(get_language() if language is None else language),
         "price": str(row.price),
         "compare_at_price": str(row.compare_at_price) if discount else None,
         "currency": row.currency,
@@ -391,15 +420,26 @@ def card_dict(row: CardRow) -> dict:
         # here so clients need no change when other payment methods arrive.
         "cod": True,
         "image": card_image_dict(row.image()),
+        "rating": card_rating_dict(row),
     }
+
+
+def card_rating_dict(row: CardRow) -> dict | None:
+    """Return an API card's rating (average to one decimal, count), None when unrated."""
+    if not row.rating_count:
+        return None
+    return {"average": row.rating_average, "count": row.rating_count}
 
 
 def card_dicts(rows: Sequence[CardRow]) -> list[dict]:
     """Return card_dict() of each row, in order, from the cache where it has them.
 
-    `in_stock` is the row's (read on this request), never the cached one.
+    `in_stock` is the row's (read on this request), never the cached one. The
+    title is in the active language, which is part of the key: a Hindi card
+    is never served to an Arabic client.
     """
-    context = ("api-card", CARD_DICT_VERSION, settings.MEDIA_URL,
+    language = get_language() or settings.LANGUAGE_CODE
+    context = ("api-card", CARD_DICT_VERSION, language, settings.MEDIA_URL,
                repr(settings.STORAGES["default"]))
     keys = [row.digest(*context) for row in rows]
     cached = _dicts.get_many(keys) if keys else {}
@@ -408,7 +448,7 @@ def card_dicts(rows: Sequence[CardRow]) -> list[dict]:
     for row, key in zip(rows, keys, strict=True):
         data = cached.get(key)
         if data is None:
-            data = missing[key] = card_dict(row)
+            data = missing[key] = card_dict(row, language=language)
         # A new dict: the cached one is shared and must stay as it is.
         cards.append({**data, "in_stock": row.in_stock})
     _dicts.set_many(missing)

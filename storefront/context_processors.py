@@ -28,4 +28,8 @@ def storefront(request) -> dict:
     return {
         "save_data": getattr(request, "save_data", False),
         "nav_categories": SimpleLazyObject(_top_categories),
+        # "Delivering to: India · change", on pages whose view resolved the
+        # market (personalization.market.request_market); never resolved here,
+        # so a page that shows no products reads no profile for it.
+        "where": getattr(request, "_shopper_market", None),
     }

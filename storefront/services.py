@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-
-from django.conf import settings
-
 
 def referral_code_get(*, shopper) -> str:
-    """Return the shopper's short share code: 8 characters, derived, never personal.
+    """Return the code the shopper's share links carry as ?ref= ("" without a shopper).
 
-    An HMAC of the profile's public id under the secret key: stable for a
-    shopper (so shares can be credited), unguessable, and it reveals nothing
-    about the shopper to whoever receives the link.
+    A random code kept on the profile (personalization.models.referral_code_new),
+    never the profile's id: stable for a shopper so friends' orders can be
+    credited, unguessable, and it tells whoever receives the link nothing
+    about the sharer.
     """
-    if shopper is None:
-        return ""
-    digest = hmac.new(
-        settings.SECRET_KEY.encode(), f"referral:{shopper.public_id}".encode(), hashlib.sha256
-    ).digest()
-    return base64.b32encode(digest)[:8].decode().lower()
+    return shopper.referral_code if shopper is not None else ""

@@ -38,21 +38,22 @@ import time
 from collections.abc import Sequence
 
 from django.http import HttpRequest
-from django.middleware.csrf import get_token
 from django.template.loader import get_template
 from django.utils.html import conditional_escape, escape
 from django.utils.translation import get_language
+
+from core.security import csrf_token_once
 
 from .cards import templates_digest
 from .context_processors import storefront as storefront_context
 
 # ASCII letters, digits and underscores only: escaping leaves them as they are.
 _MARK = "__feed_shell_{}_" + secrets.token_hex(8) + "__"
-NONCE, CSRF, PATH, NEXT, CARDS = (_MARK.format(name) for name in
-                                  ("nonce", "csrf", "path", "next", "cards"))
-_MARKERS = re.compile("|".join(map(re.escape, (NONCE, CSRF, PATH, NEXT, CARDS))))
+NONCE, CSRF, PATH, NEXT, CARDS, SAVED = (_MARK.format(name) for name in
+                                         ("nonce", "csrf", "path", "next", "cards", "saved"))
+_MARKERS = re.compile("|".join(map(re.escape, (NONCE, CSRF, PATH, NEXT, CARDS, SAVED))))
 # What the shell's templates may read from the storefront's context processor.
-SHELL_CONTEXT = ("save_data", "nav_categories")
+SHELL_CONTEXT = ("save_data", "nav_categories", "where")
 SHELL_SECONDS = 60
 _TEMPLATES = ("base.html", "storefront/feed.html", "storefront/_feed_list.html",
               "storefront/_critical.css")
@@ -85,7 +86,8 @@ def _shell(request: HttpRequest, *, key: tuple, context: dict) -> str:
     shell_context = {**{name: shared[name] for name in SHELL_CONTEXT}, **context,
                      "request": _ShellRequest(), "csrf_token": CSRF,
                      "cards": [CARDS] if context["cards"] else [],
-                     "next_url": NEXT if context["next_url"] else ""}
+                     "next_url": NEXT if context["next_url"] else "",
+                     "saved": SAVED if context["saved"] else ""}
     # No request: no context processor runs with the real one (see above).
     html = get_template("storefront/feed.html").render(shell_context)
     with _lock:
@@ -96,18 +98,25 @@ def _shell(request: HttpRequest, *, key: tuple, context: dict) -> str:
 
 
 def feed_page_render(request: HttpRequest, *, cards: Sequence[str], next_url: str,
-                     show_welcome: bool, first_page: bool) -> str:
-    """Return the feed page's HTML: what render(request, "storefront/feed.html", ...) gives."""
+                     show_welcome: bool, first_page: bool, saved: str = "") -> str:
+    """Return the feed page's HTML: what render(request, "storefront/feed.html", ...) gives.
+
+    `saved`: the onboarding's confirmation of what the shopper just saved (text).
+    """
     context = {"cards": cards, "next_url": next_url, "event_context": "feed",
-               "show_welcome": show_welcome, "first_page": first_page}
+               "show_welcome": show_welcome, "first_page": first_page, "saved": saved}
+    # The market (a region name in the header) is a variant like the language:
+    # one shell per place, never another shopper's.
+    where = getattr(request, "_shopper_market", None)
     key = (get_language(), bool(getattr(request, "save_data", False)), show_welcome,
-           first_page, bool(next_url), bool(cards), _release())
+           first_page, bool(next_url), bool(cards), bool(saved), where, _release())
     shell = _shell(request, key=key, context=context)
     values = {
         NONCE: escape(str(request.csp_nonce)),
-        CSRF: escape(get_token(request)),
+        CSRF: escape(csrf_token_once(request)),
         PATH: escape(request.get_full_path()),
         NEXT: escape(next_url),
+        SAVED: escape(saved),
         # The list template writes "{{ card }}\n" per card (escaped unless safe).
         CARDS: "\n".join(conditional_escape(card) for card in cards),
     }

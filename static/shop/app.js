@@ -25,7 +25,9 @@
   function say(key) { if (st) st.textContent = st.dataset[key] || ""; }
   d.addEventListener("visibilitychange", function () { if (d.visibilityState === "hidden") flush(); });
   d.addEventListener("click", function (e) {
-    var a = e.target.closest("a.cl,#wa,#share"), li;
+    var a = e.target.closest("a.cl,#wa,#share"), g = e.target.closest(".gn a,a.nx"), li;
+    // A photo replaces the history entry: Back leaves the page.
+    if (g) { e.preventDefault(); location.replace(g.hash); }
     if (!a) return;
     if (a.id === "share") {
       n.share({ title: a.dataset.shareTitle, url: a.dataset.shareUrl }).catch(function () {});
@@ -55,7 +57,8 @@
     if (feed && more) {
       feed.querySelectorAll("li[data-p]").forEach(function (li) { seen[li.dataset.p] = 1; });
       // Data saver: no prefetching; fetch only once "Load more" is on screen.
-      var io = new IntersectionObserver(function (es) { if (es[0].isIntersecting) load(); },
+      // A slow phone may batch several entries into one call: the last is now.
+      var io = new IntersectionObserver(function (es) { if (es[es.length - 1].isIntersecting) load(); },
         { rootMargin: d.body.dataset.saveData ? "0px" : "800px" });
       var load = function () {
         var a = more.querySelector("a[rel=next]");

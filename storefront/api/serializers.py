@@ -32,11 +32,19 @@ class CardImageSerializer(serializers.Serializer):
     )
 
 
+class CardRatingSerializer(serializers.Serializer):
+    average = serializers.FloatField(read_only=True, help_text="1 to 5, one decimal.")
+    count = serializers.IntegerField(read_only=True)
+
+
 class ProductCardSerializer(SparseFieldsMixin, serializers.Serializer):
     """A product as a feed or list card: only what the card shows."""
 
     id = serializers.IntegerField(read_only=True)
-    title = serializers.CharField(max_length=Product._meta.get_field("title").max_length)
+    title = serializers.CharField(
+        max_length=Product._meta.get_field("title").max_length,
+        help_text="In the language asked for (Accept-Language or `?lang=`) when the seller "
+                  "translated it, else as written.")
     price = serializers.DecimalField(**_PRICE, help_text="In major units, as a decimal string.")
     compare_at_price = serializers.DecimalField(
         **_PRICE, allow_null=True,
@@ -48,6 +56,10 @@ class ProductCardSerializer(SparseFieldsMixin, serializers.Serializer):
     in_stock = serializers.BooleanField(read_only=True)
     cod = serializers.BooleanField(read_only=True, help_text="Cash on delivery available.")
     image = CardImageSerializer(allow_null=True, read_only=True)
+    rating = CardRatingSerializer(
+        allow_null=True, read_only=True,
+        help_text="Buyers' rating (reviews hidden by staff do not count); null when unrated.",
+    )
 
 
 class FeedItemSerializer(ProductCardSerializer):
@@ -122,7 +134,10 @@ class CategoryRefSerializer(serializers.Serializer):
 class ProductDetailSerializer(ProductCardSerializer):
     """A product page: the card plus description, seller, every image variant, similar items."""
 
-    description = serializers.CharField()
+    description = serializers.CharField(
+        source="local_description",
+        help_text="In the language asked for (Accept-Language or `?lang=`) when the seller "
+                  "translated it, else as written.")
     stock = serializers.IntegerField(read_only=True)
     category = CategoryRefSerializer()
     seller = SellerSummarySerializer()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -20,6 +21,7 @@ from rest_framework.response import Response
 
 from catalog.api.filters import ORDERINGS, ProductFilter
 from catalog.api.views import PublicCatalogApi
+from catalog.markets import market_from_headers
 from catalog.models import Product
 from core.api import caching
 from core.api.errors import NOT_MODIFIED, error_responses
@@ -27,6 +29,7 @@ from core.api.fields import FIELDS_PARAM, fields_parameter, sparse_fields_parse
 from core.api.pagination import CURSOR_PARAM, LIMIT_PARAM, KeysetPagination
 from core.api.params import reject_unknown_params
 from personalization.api.views import ShopperApi
+from personalization.market import shopper_market_get
 from personalization.selectors import feed_page_get, similar_products_get
 
 from ..cards import card_dicts, card_rows_get
@@ -50,7 +53,18 @@ FEED_MAX_PAGE_SIZE = 50
 
 
 
-class ProductListApi(PublicCatalogApi, GenericAPIView):
+class MarketVariantMixin:
+    """The answer depends on the market Accept-Language suggests (catalog.markets):
+    say so to caches, and keep one micro-cache entry per market."""
+
+    vary = ("Accept-Language",)
+
+    def micro_cache_variant(self, request) -> str:
+        market = market_from_headers(request)
+        return market.code if market else ""
+
+
+class ProductListApi(MarketVariantMixin, PublicCatalogApi, GenericAPIView):
     """List published products as cards; every filter value is validated (400 if bad)."""
 
     serializer_class = ProductCardSerializer
@@ -89,7 +103,7 @@ class ProductListApi(PublicCatalogApi, GenericAPIView):
         return self.get_paginated_response(_only(cards, fields))
 
 
-class ProductDetailApi(PublicCatalogApi):
+class ProductDetailApi(MarketVariantMixin, PublicCatalogApi):
     """Return one published product with all its image variants and similar listings."""
 
     @extend_schema(
@@ -108,7 +122,8 @@ class ProductDetailApi(PublicCatalogApi):
         if fields is None or "more_like_this" in fields:
             similar = card_rows_get(
                 product_ids=similar_products_get(product_id=product.pk,
-                                                 limit=MORE_LIKE_THIS_LIMIT)
+                                                 limit=MORE_LIKE_THIS_LIMIT,
+                                                 market=market_from_headers(request))
             )
         context = {"fields": fields, "more_like_this": similar}
         return Response(ProductDetailSerializer(product, context=context).data)
@@ -143,6 +158,8 @@ class FeedApi(ShopperApi):
     # Per shopper, but not secret: the shopper's own browser may keep it and
     # revalidate with If-None-Match (later pages of one snapshot do not change).
     cache_control = caching.PRIVATE_REVALIDATE
+    # The market follows the profile's region, else Accept-Language.
+    vary = (*ShopperApi.vary, "Accept-Language")
 
     def etag_source(self, response) -> bytes:
         # The signed next_cursor carries its signing time, so two identical
@@ -174,8 +191,12 @@ class FeedApi(ShopperApi):
     def get(self, request):
         reject_unknown_params(request, {CURSOR_PARAM, LIMIT_PARAM, FIELDS_PARAM})
         fields = sparse_fields_parse(request, FeedItemSerializer)
+        market = shopper_market_get(
+            shopper=request.auth, languages=[get_language() or ""],
+            accept_language=request.headers.get("Accept-Language", "")).market
         page = feed_page_get(shopper=request.auth, cursor=request.query_params.get(CURSOR_PARAM),
-                             page_size=_feed_limit(request), rows_get=card_rows_get)
+                             page_size=_feed_limit(request), rows_get=card_rows_get,
+                             market=market)
         # Plain dicts, cached per card by content (storefront.cards):
         # FeedItemSerializer documents this shape and the tests hold the two equal.
         cards = [{**card, "reason": str(item.reason), "reason_arg": item.reason_arg}
