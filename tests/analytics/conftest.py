@@ -16,8 +16,9 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.utils import timezone
 
+from analytics.refresh import analytics_refresh
 from catalog.models import Product, Region, Seller
-from orders.models import LineStatus, Order, OrderLine
+from orders.models import LineStatus, Order, OrderLine, ReferralCredit
 from personalization.models import Event, ShopperProfile
 from tests.factories import ProductFactory, RegionFactory, SellerFactory, UserFactory
 
@@ -155,3 +156,45 @@ def staff_user(db):
     user.user_permissions.add(Permission.objects.get(codename="view_snapshot",
                                                      content_type__app_label="analytics"))
     return user
+
+
+@pytest.fixture
+def referred_shop(k3):
+    """Seller A: Kurta 5 referred orders by 4 buyers, Scarf 1, Shawl 2 (both < k),
+    Cap none that count; another seller's listing 5. Refreshed."""
+    now = timezone.now().replace(microsecond=0)
+    pune = RegionFactory(code="IN", name="India", kind=Region.Kind.COUNTRY)
+    seller, other = SellerFactory(display_name="Asha Textiles"), SellerFactory()
+    kurta = ProductFactory(seller=seller, title="Kurta")
+    scarf = ProductFactory(seller=seller, title="Scarf")
+    shawl = ProductFactory(seller=seller, title="Shawl")
+    cap = ProductFactory(seller=seller, title="Cap")
+    theirs = ProductFactory(seller=other, title="Theirs")
+    sharer = ShopperProfile.objects.create()
+
+    def referred_order(product, *, days=1, status=LineStatus.CONFIRMED, quantity=1, buyer=None):
+        buyer = buyer or ShopperProfile.objects.create()
+        order = make_order(region=pune, placed_at=now - timedelta(days=days), shopper=buyer,
+                           lines=[(product, quantity, status)])
+        ReferralCredit.objects.create(order=order, referrer=sharer, referred=buyer,
+                                      arrived_at=order.placed_at - timedelta(hours=1))
+        return buyer
+
+    # Kurta: 4 referred buyers, one of whom ordered twice (5 orders), and one
+    # order nobody referred (counted in orders, not here).
+    buyers = [referred_order(kurta) for _ in range(4)]
+    referred_order(kurta, buyer=buyers[0], days=2)
+    make_order(region=pune, placed_at=now - timedelta(days=1),
+               lines=[(kurta, 1, LineStatus.CONFIRMED)])
+    # Scarf: one referred buyer; Shawl: two. Both under k.
+    referred_order(scarf)
+    referred_order(shawl)
+    referred_order(shawl)
+    # Cap: a referred order outside the 28-day window and a cancelled one: none counts.
+    referred_order(cap, days=40)
+    referred_order(cap, status=LineStatus.CANCELLED)
+    # Another seller's listing, with plenty of referred buyers.
+    for _ in range(5):
+        referred_order(theirs)
+    analytics_refresh(now=now)
+    return seller, other

@@ -21,6 +21,7 @@ LISTINGS = reverse("admin:analytics_snapshot_changelist")
 AUDIENCE = reverse("admin:analytics_snapshot_audience")
 GROWTH = reverse("admin:analytics_snapshot_growth")
 RANKING = reverse("admin:analytics_snapshot_ranking")
+NOTIFICATIONS = reverse("admin:analytics_snapshot_notifications")
 
 
 def export_url(table: str) -> str:
@@ -41,7 +42,7 @@ def served(shop, k3):
 
 
 def test_pages_need_a_login(client, served):
-    for url in (LISTINGS, AUDIENCE, GROWTH, RANKING, export_url("listings")):
+    for url in (LISTINGS, AUDIENCE, GROWTH, RANKING, NOTIFICATIONS, export_url("listings")):
         response = client.get(url)
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
 
@@ -92,7 +93,7 @@ def test_funnel_export_matches_the_page(client, served):
 def test_every_table_shown_has_a_working_export(client, served, staff_user):
     client.force_login(staff_user)
     seller = f"?seller={served.seller_a.pk}"
-    for url in (LISTINGS + seller, AUDIENCE + seller, GROWTH, RANKING):
+    for url in (LISTINGS + seller, AUDIENCE + seller, GROWTH, RANKING, NOTIFICATIONS):
         page = client.get(url).content.decode()
         tables = page.count('<table class="an-table"')  # not the admin sidebar's
         links = re.findall(r'href="([^"]*/export/[^"]*)"', page)
@@ -103,8 +104,9 @@ def test_every_table_shown_has_a_working_export(client, served, staff_user):
 
 def test_seller_gets_no_staff_pages_or_exports(client, served):
     client.force_login(served.seller_a.user)
-    for url in (GROWTH, RANKING, export_url("cohorts-week"), export_url("cohorts-region"),
-                export_url("lifecycle"), export_url("events-per-day")):
+    for url in (GROWTH, RANKING, NOTIFICATIONS, export_url("cohorts-week"),
+                export_url("cohorts-region"), export_url("lifecycle"),
+                export_url("events-per-day"), export_url("notifications-campaign")):
         assert client.get(url).status_code == 403, url
     index = client.get(reverse("admin:index")).content.decode()
     assert LISTINGS in index  # the seller finds the dashboard in the admin index
@@ -141,7 +143,7 @@ def test_staff_pick_any_seller_and_see_shop_pages(client, served, staff_user):
     assert "Choose a seller" in client.get(LISTINGS).content.decode()
     page = client.get(f"{LISTINGS}?seller={served.seller_b.pk}").content.decode()
     assert "HYPERLINK" in page and "Kurta" not in page
-    for url in (GROWTH, RANKING):
+    for url in (GROWTH, RANKING, NOTIFICATIONS):
         response = client.get(url)
         assert response.status_code == 200 and b"Data as of" in response.content
     ranking = client.get(RANKING).content.decode()
@@ -204,17 +206,18 @@ def test_dashboards_query_count_is_flat(client, staff_user, n):
     # add the Sellers-group check and the seller asked for.
     client.force_login(seller.user)
     budgets = {
-        LISTINGS: 9,  # + funnel totals, one page of listings, slow movers
+        LISTINGS: 10,  # + funnel totals, one page of listings, slow movers, referrals
         AUDIENCE: 7,  # + segment cells
     }
     _assert_budgets(client, budgets)
     client.force_login(staff_user)
     _assert_budgets(client, {
         # + the Sellers-group check, the seller asked for, the picker's list
-        f"{LISTINGS}?seller={seller.pk}": 12,
+        f"{LISTINGS}?seller={seller.pk}": 13,
         f"{AUDIENCE}?seller={seller.pk}": 10,
         GROWTH: 9,  # + cohorts, stages
         RANKING: 10,  # + contexts, volumes, the served ranking version's fitted weights
+        NOTIFICATIONS: 8,  # + the notification cells
     })
 
 

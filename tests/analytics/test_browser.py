@@ -14,8 +14,10 @@ from django.conf import settings as django_settings
 from django.urls import reverse
 
 from analytics.refresh import analytics_refresh
+from tests.browser.conftest import ARTIFACTS
 
 from .browser import CHROMIUM, CHROMIUM_ARGS, free_port
+from .test_notifications import built  # noqa: F401 (fixture)
 
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 # Playwright's sync API runs an event loop in the test thread; the ORM calls
@@ -96,4 +98,41 @@ def test_dashboards_fit_a_360px_phone_with_legible_charts(analytics_server, phon
         assert measured["charts"] == charts, (url, measured)
         assert measured["smallest"] >= 12, (url, measured)
         assert page.get_by_text("Data as of").count() == 1
+    page.close()
+
+
+def test_a_seller_reads_orders_by_referral_on_a_phone(analytics_server, phone, client,
+                                                      referred_shop):
+    seller, _other = referred_shop
+    base = analytics_server.url
+    _login(phone, client, seller.user, base)
+    page = phone.new_page()
+    assert page.goto(base + reverse("admin:analytics_snapshot_changelist")).status == 200
+    section = page.locator("section[aria-labelledby=an-referrals]")
+    section.scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "analytics-referrals.png"))
+    text = section.inner_text()
+    assert "Kurta" in text and text.count("too few to show") == 2
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.close()
+
+
+def test_notifications_dashboard_fits_a_360px_phone(analytics_server, phone, client, built,  # noqa: F811
+                                                    staff_user):
+    """The notifications page: tables scroll in their boxes, tap-rate bars stay legible."""
+    base = analytics_server.url
+    _login(phone, client, staff_user, base)
+    page = phone.new_page()
+    response = page.goto(base + reverse("admin:analytics_snapshot_notifications"))
+    assert response.status == 200
+    measured = page.evaluate(_MEASURE)
+    assert measured["width"] <= 360, measured
+    # One tap-rate chart per table: campaigns (Diwali), regions (both), age band and
+    # gender (both), kinds (Offers).
+    assert measured["charts"] == 4, measured
+    assert measured["smallest"] >= 12, measured
+    artifacts = django_settings.BASE_DIR / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    page.screenshot(path=str(artifacts / "analytics-notifications-360.png"), full_page=True)
     page.close()

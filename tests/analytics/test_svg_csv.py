@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from analytics import svg
-from analytics.exports import csv_safe
+from core.exports import csv_safe
 
 NS = "{http://www.w3.org/2000/svg}"
 

@@ -5,6 +5,8 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Product, Seller
 from catalog.services import (
@@ -19,6 +21,7 @@ from catalog.services import (
     product_update,
     products_delete,
     products_for_actor,
+    products_popularity_set,
     seller_create,
     seller_update,
     sellers_group_ensure,
@@ -406,3 +409,26 @@ def test_a_stock_edit_racing_an_order_never_undoes_the_order(real_concurrency):
         else:
             assert isinstance(edited, Product), edited
             assert final == 19  # the edit came first; the order took one from it
+
+
+def test_products_popularity_set_writes_only_what_changed_and_zeroes_the_rest():
+    # Given three listings with last rebuild's figures
+    kept, moved, dropped = (ProductFactory(popularity=n) for n in (5, 3, 2))
+    fresh = ProductFactory()
+    before = {p.pk: p.updated_at for p in Product.objects.all()}
+
+    # When the new figures arrive
+    changed = products_popularity_set(counts={kept.pk: 5, moved.pk: 4, fresh.pk: 1,
+                                              999_999: 8})
+
+    # Then the changed ones (and the listing that no longer counts) are written,
+    # an unknown id reaches nothing, and no listing looks edited by its seller
+    assert changed == 4  # moved, fresh, dropped, and the unknown id's no-op
+    assert dict(Product.objects.values_list("pk", "popularity")) == {
+        kept.pk: 5, moved.pk: 4, dropped.pk: 0, fresh.pk: 1}
+    assert {p.pk: p.updated_at for p in Product.objects.all()} == before
+    # A rerun with the same figures writes nothing: one read, no UPDATE.
+    with CaptureQueriesContext(connection) as queries:
+        assert products_popularity_set(counts={kept.pk: 5, moved.pk: 4, fresh.pk: 1}) == 0
+    assert [q["sql"] for q in queries if "UPDATE" in q["sql"].upper()] == []
+    assert len([q for q in queries if q["sql"].upper().startswith("SELECT")]) == 1

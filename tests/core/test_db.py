@@ -124,3 +124,36 @@ def test_profile_lookups_by_cookie_and_token_load_the_region_with_the_profile():
         assert len(queries) == 0
     assert shopper_get(public_id="00000000-0000-0000-0000-000000000000") is None
     assert shopper_from_token("not-a-token") is None
+
+
+def test_sqlite_json_support_is_true_even_while_another_connection_holds_the_write_lock(
+        tmp_path):
+    """Django's own probe runs in a write transaction: under a held lock it would
+    say False for the connection's life and every card query would be a 500."""
+    import sqlite3
+
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    path = tmp_path / "locked.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("INSERT INTO t VALUES (1)")
+    wrapper = DatabaseWrapper({
+        "NAME": str(path), "ENGINE": "django.db.backends.sqlite3", "TIME_ZONE": None,
+        "CONN_MAX_AGE": 0, "CONN_HEALTH_CHECKS": False, "AUTOCOMMIT": True,
+        "ATOMIC_REQUESTS": False, "USER": "", "PASSWORD": "", "HOST": "", "PORT": "",
+        "OPTIONS": {"timeout": 0.05, "transaction_mode": "IMMEDIATE"}, "TEST": {},
+    }, alias="locked")
+    try:
+        wrapper.ensure_connection()
+        assert wrapper.features.supports_json_field is True
+        # The write transaction Django's own probe opens fails here.
+        from django.db import OperationalError
+
+        with pytest.raises(OperationalError, match="locked"):
+            wrapper.cursor().execute("BEGIN IMMEDIATE")
+    finally:
+        wrapper.close()
+        holder.execute("ROLLBACK")
+        holder.close()

@@ -152,3 +152,35 @@ def test_two_workers_run_a_scheduled_rebuild_once_per_interval(shop):
     # and both workers said goodbye (their heartbeats are gone)
     assert query(shop, "SELECT worker_id FROM core_workerheartbeat "
                        "WHERE worker_id IN ('one', 'two')") == []
+
+
+def probe(shop, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*shop["manage"], "tasks_probe", *args], cwd=ROOT, env=shop["env"],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_tasks_probe_times_the_queue_through_a_running_worker(shop):
+    # given a worker polling every 0.1 s
+    worker = start_worker(shop, "prober")
+    try:
+        # when an operator probes the queue three times
+        done = probe(shop, "--count", "3", "--interval", "0", "--json")
+    finally:
+        stop(worker)
+    # then each probe was taken by the worker and timed from enqueue to start
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["probes"] == 3
+    assert 0 <= summary["waited_ms_p50"] <= summary["waited_ms_max"] <= summary["done_ms_max"]
+    assert summary["done_ms_max"] < 30_000
+    ran = query(shop, "SELECT status, worker_ids FROM django_tasks_database_dbtaskresult "
+                      "WHERE task_path = 'core.probes.queue_probe_task' ORDER BY enqueued_at")
+    assert [(status, json.loads(ids)) for status, ids in ran][-3:] == [
+        ("SUCCESSFUL", ["prober"])] * 3
+
+
+def test_tasks_probe_without_a_worker_says_so_instead_of_waiting_forever(shop):
+    done = probe(shop, "--count", "1", "--timeout", "1")
+    assert done.returncode == 1
+    assert "no worker started the probe task" in done.stderr
+    assert "run_worker" in done.stderr

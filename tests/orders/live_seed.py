@@ -42,18 +42,29 @@ def _category():
     return category
 
 
-def buyers(*, count: int, stock: int, quantity: int = 1, title: str) -> dict:
-    """Create a product with `stock` and `count` token shoppers with it in their cart."""
+def buyers(*, count: int, stock: int, quantity: int = 1, title: str,
+           referred: bool = False) -> dict:
+    """Create a product with `stock` and `count` token shoppers with it in their cart.
+
+    `referred`: every buyer arrived by one sharer's link just now.
+    """
     from catalog.services import product_create
     from orders.services import cart_line_add
-    from personalization.services import shopper_create_anonymous
+    from personalization.services import (
+        shopper_create,
+        shopper_create_anonymous,
+        shopper_referral_arrive,
+    )
 
     _regions()
     product = product_create(seller=_seller(), category=_category(), title=title,
                              price_minor=29900, stock=stock, status="active")
     tokens = []
+    sharer = shopper_create() if referred else None
     for _i in range(count):
         shopper, token = shopper_create_anonymous()
+        if sharer is not None:
+            shopper_referral_arrive(shopper=shopper, code=sharer.referral_code)
         if quantity:
             cart_line_add(shopper=shopper, product_id=product.pk, quantity=quantity)
         tokens.append(token)
@@ -65,7 +76,7 @@ def state(*, product: int) -> dict:
     from django.db.models import Sum
 
     from catalog.models import Product
-    from orders.models import Order, OrderLine
+    from orders.models import Order, OrderLine, ReferralCredit
 
     lines = OrderLine.objects.filter(product_id=product)
     return {
@@ -73,6 +84,8 @@ def state(*, product: int) -> dict:
         "orders": Order.objects.filter(lines__product_id=product).distinct().count(),
         "units": lines.aggregate(n=Sum("quantity"))["n"] or 0,
         "order_ids": sorted(set(lines.values_list("order__public_id", flat=True))),
+        "referral_credits": ReferralCredit.objects.filter(
+            order__lines__product_id=product).distinct().count(),
     }
 
 

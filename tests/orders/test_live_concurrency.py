@@ -113,3 +113,20 @@ def test_same_key_twenty_times_at_once_makes_one_order(shop):
     state = shop.seed("state", product=seeded["product"])
     assert state["orders"] == 1 and state["units"] == 3 and state["stock"] == 47
     assert state["order_ids"] == [results[0].json()["id"]]
+
+
+def test_a_referred_shoppers_double_taps_at_once_credit_the_sharer_once(shop):
+    seeded = shop.seed("buyers", count=1, stock=50, quantity=1, title="Jute bag",
+                       referred=True)
+    token = seeded["tokens"][0]
+    body = checkout_body(shop, token)
+    headers = {**auth(token), "Idempotency-Key": "referred-double-tap"}
+
+    results = all_at_once(
+        10, prepare=lambda i: None,
+        fire=lambda i, _: shop.request("POST", "/api/v1/checkout/", body=body,
+                                       headers=headers))
+
+    assert sorted(r.status for r in results) == [200] * 9 + [201], shop.server_log()
+    state = shop.seed("state", product=seeded["product"])
+    assert state["orders"] == 1 and state["referral_credits"] == 1

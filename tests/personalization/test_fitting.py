@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import timedelta
 
@@ -56,6 +57,25 @@ def test_fitted_weights_are_reproducible_for_the_same_data_and_seed(shop):
     # The fit never does worse on its own hold-out than where it started.
     for scores in first["validation"].values():
         assert scores["fitted"] >= scores["configured"]
+
+
+def test_weights_are_validated_on_consecutive_windows_and_gain_over_them(shop):
+    fit = weights_fit(as_of=NOW)
+
+    # Two windows of 14 days, the most recent first, each one trained on what came before;
+    # the newcomers only arrived lately, so only the warm cohort has shoppers in both.
+    assert fit["folds"] == 2 and fit["holdout_days"] == 14
+    assert [len(fit["validation"][name]["windows"]) for name in ("cold", "warm")] == [1, 2]
+    for scores in fit["validation"].values():
+        cuts = [window["cut"] for window in scores["windows"]]
+        assert cuts == sorted(cuts, reverse=True)
+        assert cuts[0] == (NOW - timedelta(days=14)).isoformat()
+        for window in scores["windows"]:
+            assert window["shoppers"] >= 5
+        # Taken over the windows (each gain capped), the fit never loses to where it started.
+        gains = [min(w["fitted"] / w["configured"], 1.5) for w in scores["windows"]
+                 if w["configured"] > 0]
+        assert math.prod(gains) >= 1 - 1e-9
 
 
 def test_the_rebuild_stores_the_fitted_weights_with_the_version(shop):

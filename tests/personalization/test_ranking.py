@@ -11,6 +11,8 @@ from django.core.exceptions import ImproperlyConfigured
 from personalization.conf import DEFAULTS
 from personalization.lattice import parent_keys
 from personalization.ranking import (
+    STAGES,
+    ComponentWeights,
     HistoryEvent,
     Listing,
     RankingInput,
@@ -265,3 +267,29 @@ def test_personal_category_affinity_lifts_the_shoppers_categories():
 def test_bad_ranking_settings_are_refused(override):
     with pytest.raises(ImproperlyConfigured):
         RankingParams.from_config({**DEFAULTS, **override})
+
+
+def test_the_cue_names_the_region_only_when_the_region_drove_the_pick():
+    # given Pune, where item 7 sells far above its share everywhere, while item 1
+    # sells in Pune about as it does everywhere
+    listings = catalogue(10)
+    root = global_segment({1: 0.5, 7: 0.02})
+    city = SegmentScores("r:IN-MH-PUN", 500, {1: 0.5, 7: 0.4}, label="Pune")
+    # when a Pune shopper's feed is ranked with the segment component alone
+    params = replace(PARAMS, weights={stage: ComponentWeights(0, 0, 0, 1, 0, 0, 0)
+                                      for stage in STAGES})
+    reasons = {item.product_id: (item.reason, item.reason_arg)
+               for item in rank(data(listings, [city, root]), params)}
+    # then the region-driven pick says so, and the everywhere-popular one does not
+    assert reasons[7] == ("popular_region", "Pune")
+    assert reasons[1] == ("popular", "")
+
+
+def test_a_pick_by_age_and_gender_never_claims_the_region():
+    listings = catalogue(10)
+    root = global_segment({1: 0.2, 4: 0.02})
+    demographic = SegmentScores("ag:25-34:f", 300, {4: 0.5})
+    city = SegmentScores("rag:IN-MH-PUN:25-34:f", 40, {4: 0.5}, label="Pune")
+    reasons = {item.product_id: (item.reason, item.reason_arg)
+               for item in rank(data(listings, [city, demographic, root]), PARAMS)}
+    assert reasons[4] == ("popular", "")

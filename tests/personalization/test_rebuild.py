@@ -9,13 +9,12 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from catalog.models import Region
+from catalog.models import Product, Region
 from personalization.models import (
     Event,
     ItemNeighbour,
     RankingVersion,
     Segment,
-    SegmentMemberStage,
     ShopperItemStage,
     ShopperProfile,
 )
@@ -160,7 +159,7 @@ def test_rebuild_flips_the_active_version_and_drops_old_ones(world):
     # The active one and its predecessor are kept (RANKING_VERSIONS_KEPT = 2).
     assert statuses == {third.pk: "active", second.pk: "retired"}
     assert not Segment.objects.filter(version=first).exists()
-    assert not ShopperItemStage.objects.exists() and not SegmentMemberStage.objects.exists()
+    assert not ShopperItemStage.objects.exists()
 
 
 def test_readers_during_a_rebuild_see_the_old_generation(world):
@@ -216,3 +215,30 @@ def test_command_prints_progress_and_is_idempotent(world):
     assert "[1/6] shopper items: 4 rows" in text
     assert "is active" in text
     assert RankingVersion.objects.filter(status="active").count() == 1
+
+
+def test_rebuild_copies_distinct_shoppers_per_item_onto_the_listings(world):
+    # Given a listing that was popular in an older window
+    a, b, c = world["a"], world["b"], world["c"]
+    stale = ProductFactory(popularity=7)
+
+    # When the affinities are rebuilt
+    version = affinities_rebuild(as_of=AS_OF)
+
+    # Then each listing carries its distinct interested shoppers in the window
+    # (A: s1 and s2; B: s1; C: s3; the hide and the old view count for nothing),
+    # and a listing nobody wanted lately goes back to 0
+    popularity = dict(Product.objects.values_list("pk", "popularity"))
+    assert popularity == {a.pk: 2, b.pk: 1, c.pk: 1, stale.pk: 0}
+    assert version.stats["popularity"]["rows"] == 4
+
+
+def test_an_evaluation_build_leaves_the_listings_popularity_alone(world):
+    affinities_rebuild(as_of=AS_OF)
+    before = dict(Product.objects.values_list("pk", "popularity"))
+    Event.objects.bulk_create([Event(shopper=s, product=world["c"], type="purchase",
+                                     created_at=AS_OF) for s in ShopperProfile.objects.all()])
+
+    affinities_rebuild(as_of=AS_OF, activate=False, refresh_lifecycle=False)
+
+    assert dict(Product.objects.values_list("pk", "popularity")) == before

@@ -22,9 +22,11 @@ from personalization.evaluation import DIMENSIONS, ranking_evaluate
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 import tafeng  # noqa: E402  (bench/tafeng.py)
 
-# A twentieth of the customers (by a hash of their id): ~1,600 shoppers,
-# ~40,000 purchase lines; the same ones on every machine.
-SUBSET = 0.05
+# A tenth of the customers (by a hash of their id): ~3,200 shoppers, ~80,000
+# purchase lines; the same ones on every machine. A twentieth was too few for
+# the weight fit's two validation windows: the warm cohort's NDCG moved by
+# more than its margin over popularity from one fit to the next.
+SUBSET = 0.10
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +56,5 @@ def test_full_ranker_beats_popularity_on_ta_feng_for_both_cohorts(scores):
     assert scores["cold", "full ranker"] >= _best_single(scores, "cold"), scores
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 13, open: for warm shoppers the weights fitted on Ta-Feng's last 14 days "
-    "(Chinese New Year week) lean on recent popularity; the full ranker (0.0585 on the "
-    "full data) stays below age band popularity (0.0612)"))
 def test_full_ranker_beats_the_best_single_dimension_for_warm_shoppers_on_ta_feng(scores):
     assert scores["warm", "full ranker"] >= _best_single(scores, "warm"), scores

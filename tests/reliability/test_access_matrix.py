@@ -20,10 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
-from catalog.models import Product, ProductImage, Seller
+from catalog.models import BulkUpload, Product, ProductImage, Seller
 from catalog.services import seller_create
 from orders import services as order_services
 from orders.models import CartLine, Order, OrderLine
@@ -34,8 +36,9 @@ from personalization.services import (
     shopper_create_anonymous,
     shopper_profile_update,
 )
+from sellers.models import Remittance, SellerApplication
 from tests.catalog.admin_support import make_image, product_form_data
-from tests.factories import CategoryFactory, ProductFactory, RegionFactory
+from tests.factories import CategoryFactory, ProductFactory, RegionFactory, UserFactory
 from tests.orders.conftest import as_shopper
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +46,9 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "a-Long-enough-pass-9"
 # Strings only A's private rows carry; none is on a public page.
 MARKERS = ("VICTIM-DRAFT-TITLE", "VICTIM-ALT-TEXT", "Victim Shopper A", "98111 22333",
-           "Victim Lane 7", "victim-event-1", "VICTIM-STORE-PHONE", "victimseller@example.com")
+           "Victim Lane 7", "victim-event-1", "VICTIM-STORE-PHONE", "victimseller@example.com",
+           "VICTIM-REMIT-REF", "VICTIM-APPLICANT-SHOP", "victim-applicant@example.com",
+           "VICTIM-BULK-FILE", "VICTIM-BULK-ERROR")
 
 
 @dataclass
@@ -62,6 +67,9 @@ class World:
     event_a: Event
     token_a: str
     region: object
+    remittance_a: Remittance   # cash the shop paid seller A
+    application_a: SellerApplication  # applicant A's pending sign-up
+    bulk_a: BulkUpload         # seller A's bulk upload, checked and waiting for A's "Write"
 
 
 @pytest.fixture(autouse=True)
@@ -103,10 +111,24 @@ def world() -> World:
     event_a = Event.objects.filter(shopper=shopper_a, type="click").get()
     Event.objects.filter(pk=event_a.pk).update(client_event_id="victim-event-1")
     event_a.refresh_from_db()
+    # Written directly: the matrix probes who may read and change the row, not
+    # the rules for recording one (tests/sellers/).
+    remittance_a = Remittance.objects.create(
+        seller=seller_a, amount_minor=12345, currency="INR", paid_on=timezone.localdate(),
+        reference="VICTIM-REMIT-REF", recorded_by=UserFactory(username="clerk", is_staff=True,
+                                                             is_superuser=True))
+    applicant = UserFactory(username="+919811100001", password=PASSWORD)
+    application_a = SellerApplication.objects.create(
+        user=applicant, display_name="VICTIM-APPLICANT-SHOP", phone="+919811100001",
+        region=pune, email="victim-applicant@example.com", terms_version="2026-01")
+    bulk_a = BulkUpload.objects.create(
+        seller=seller_a, created_by=seller_a.user, state=BulkUpload.State.CHECKED,
+        csv_name="VICTIM-BULK-FILE.csv", rows_total=3,
+        errors=[{"line": 2, "message": "VICTIM-BULK-ERROR"}], errors_total=1)
     return World(seller_a, seller_b, draft_a, image_a, product_b,
                  order_a.lines.get(seller=seller_a), order_a,
                  CartLine.objects.get(pk=cart_line.pk), shopper_a, shopper_b, token_b, event_a,
-                 token_a, pune)
+                 token_a, pune, remittance_a, application_a, bulk_a)
 
 
 def snapshot(w: World) -> dict:
@@ -123,6 +145,10 @@ def snapshot(w: World) -> dict:
         "cart": list(CartLine.objects.filter(cart__shopper=w.shopper_a).order_by("pk").values()),
         "events": list(Event.objects.filter(shopper=w.shopper_a).order_by("pk").values()),
         "profile": list(ShopperProfile.objects.filter(pk=w.shopper_a.pk).values()),
+        "remittances": list(Remittance.objects.filter(seller=w.seller_a).order_by("pk").values()),
+        "application": list(SellerApplication.objects.filter(pk=w.application_a.pk).values()),
+        "bulk uploads": list(BulkUpload.objects.filter(seller=w.seller_a).order_by("pk")
+                             .values()),
     }
 
 
@@ -161,6 +187,9 @@ P = f"{ADMIN}/catalog/product"
 S = f"{ADMIN}/catalog/seller"
 L = f"{ADMIN}/orders/orderline"
 ORD = f"{ADMIN}/orders/order"
+R = f"{ADMIN}/sellers/remittance"
+APP = f"{ADMIN}/sellers/sellerapplication"
+BU = f"{ADMIN}/catalog/bulkupload"
 
 Attack = Callable[[World], object]
 
@@ -205,11 +234,64 @@ CELLS: dict[tuple[str, str, str], Attack] = {
     ("admin", "order line", "read"): lambda w: seller_b(w).get(f"{L}/{w.line_a.pk}/change/"),
     ("admin", "order line", "update"): lambda w: seller_b(w).post(
         f"{L}/{w.line_a.pk}/change/", {"new_status": "shipped", "cod_collected": "1"}),
+    ("admin", "order line", "next-step button"): lambda w: [
+        seller_b(w).post(f"{L}/{w.line_a.pk}/step/", {"step": step, "back": "?q=Victim"},
+                         follow=True)
+        for step in ("ship:confirmed", "deliver:shipped", "collect:delivered")],
     ("admin", "order line", "delete"): lambda w: seller_b(w).post(
         f"{L}/{w.line_a.pk}/delete/", {"post": "yes"}),
     ("admin", "order line", "action:mark_shipped"): lambda w: [
         seller_b(w).post(f"{L}/", {"action": name, "_selected_action": [w.line_a.pk]})
         for name in ("mark_shipped", "mark_cancelled", "collect_cod_in_full", "reconcile_cod")],
+    ("admin", "remittance", "list"): lambda w: [seller_b(w).get(f"{R}/", follow=True),
+                                                seller_b(w).get(f"{R}/?q=VICTIM", follow=True)],
+    ("admin", "remittance", "read"): lambda w: [
+        seller_b(w).get(f"{R}/{w.remittance_a.pk}/change/", follow=True),
+        seller_b(w).get(f"{R}/{w.remittance_a.pk}/history/", follow=True)],
+    ("admin", "remittance", "read statement"): lambda w: [
+        seller_b(w).get(f"{R}/{page}?seller={w.seller_a.pk}")
+        for page in ("statement/", "statement.csv", "remittances.csv")],
+    ("admin", "remittance", "create"): lambda w: seller_b(w).post(
+        f"{R}/add/", {"seller": w.seller_a.pk, "amount": "1", "currency": "INR",
+                      "paid_on": "2025-01-01", "reference": "B-1"}),
+    ("admin", "remittance", "update"): lambda w: seller_b(w).post(
+        f"{R}/{w.remittance_a.pk}/change/", {"amount": "1", "reference": "PWNED"}),
+    ("admin", "remittance", "delete"): lambda w: [
+        seller_b(w).post(f"{R}/{w.remittance_a.pk}/delete/", {"post": "yes"}),
+        seller_b(w).post(f"{R}/", {"action": "delete_selected", "post": "yes",
+                                   "_selected_action": [w.remittance_a.pk]})],
+    ("admin", "seller application", "list"): lambda w: [seller_b(w).get(f"{APP}/"),
+                                                        seller_b(w).get(f"{APP}/?q=VICTIM")],
+    ("admin", "seller application", "read"): lambda w: seller_b(w).get(
+        f"{APP}/{w.application_a.pk}/change/", follow=True),
+    ("admin", "seller application", "action:approve/refuse"): lambda w: [
+        seller_b(w).post(f"{APP}/", {"action": name, "_selected_action": [w.application_a.pk],
+                                     "apply": "1", "reason": "Refused by B"})
+        for name in ("approve", "refuse")],
+    ("admin", "seller application", "delete"): lambda w: seller_b(w).post(
+        f"{APP}/{w.application_a.pk}/delete/", {"post": "yes"}),
+    ("admin", "bulk upload", "list"): lambda w: [seller_b(w).get(f"{BU}/"),
+                                                 seller_b(w).get(f"{BU}/?q=VICTIM")],
+    ("admin", "bulk upload", "read"): lambda w: [
+        seller_b(w).get(f"{BU}/{w.bulk_a.pk}/change/"),
+        seller_b(w).get(f"{BU}/{w.bulk_a.pk}/history/")],
+    ("admin", "bulk upload", "confirm (update)"): lambda w: seller_b(w).post(
+        f"{BU}/{w.bulk_a.pk}/confirm/"),
+    ("admin", "bulk upload", "create as A"): lambda w: seller_b(w).post(
+        f"{BU}/add/", {"listings": SimpleUploadedFile(
+            "x.csv", f"id,title,category,price,seller\n{w.draft_a.external_id or 'x'},PWNED,"
+                     f"{w.draft_a.category.slug},1,{w.seller_a.slug}\n".encode())},
+        follow=True),
+    ("admin", "bulk upload", "delete"): lambda w: [
+        seller_b(w).post(f"{BU}/{w.bulk_a.pk}/delete/", {"post": "yes"}),
+        seller_b(w).post(f"{BU}/", {"action": "delete_selected", "post": "yes",
+                                    "_selected_action": [w.bulk_a.pk]})],
+    ("pages", "seller application", "read"): lambda w: seller_b(w).get("/sell/status/"),
+    ("pages", "seller application", "sign in as A"): lambda w: Client().post(
+        "/sell/status/", {"phone": "+91 98111 00001", "password": "wrong-" + PASSWORD}),
+    ("pages", "seller application", "re-apply over A"): lambda w: Client().post(
+        "/sell/", {"display_name": "PWNED", "phone": "98111 00001", "region": w.region.pk,
+                   "password": "Another-Pass-77x", "terms": "on"}),
     ("admin", "order", "list"): lambda w: seller_b(w).get(f"{ORD}/"),
     ("admin", "order", "read"): lambda w: seller_b(w).get(f"{ORD}/{w.order_a.pk}/change/"),
     ("admin", "order", "delete"): lambda w: seller_b(w).post(
@@ -327,6 +409,13 @@ def test_the_victim_sees_own_data_where_the_attacker_saw_none(world, surface):
         assert "VICTIM-DRAFT-TITLE" in body and "VICTIM-ALT-TEXT" in body
         body = client.get(f"{L}/{world.line_a.pk}/change/").content.decode()
         assert "Victim Shopper A" in body
+        body = client.get(f"{R}/statement/").content.decode()
+        assert "VICTIM-REMIT-REF" in body
+        body = client.get(f"{BU}/{world.bulk_a.pk}/change/").content.decode()
+        assert "VICTIM-BULK-FILE" in body and "VICTIM-BULK-ERROR" in body
+        client = Client()
+        client.force_login(world.application_a.user)
+        assert "VICTIM-APPLICANT-SHOP" in client.get("/sell/status/").content.decode()
     elif surface == "pages":
         client = as_shopper(Client(), world.shopper_a)
         body = client.get(f"/orders/{world.order_a.public_id}/").content.decode()

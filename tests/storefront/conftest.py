@@ -22,6 +22,12 @@ def _upload(seed: int):
 
 
 @pytest.fixture
+def upload(db):
+    """Return a function giving a fresh upload of drawn photo number `seed` (480x480)."""
+    return _upload
+
+
+@pytest.fixture
 def products_with_photos(db):
     """Return a function making `n` active products, each with one real photo."""
 

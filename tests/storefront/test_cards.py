@@ -207,8 +207,10 @@ def test_page_and_api_render_the_same_row_type_and_every_shown_field_keys_both_c
     assert api["title"] == "A brand new title" and api["price"] == "399.00"
     assert api["image"]["srcset"]["webp"].split(", ")[0] in html
     # and every field but stock changes the digest both caches are keyed by
-    replacements = {"pk": row.pk + 1, "title": "x", "price_minor": 1, "compare_at_minor": 2,
-                    "currency": "AED", "image_json": None, "stock": row.stock + 5}
+    replacements = {"pk": row.pk + 1, "title": "x", "title_hi": "एक्स", "title_ar": "س",
+                    "price_minor": 1, "compare_at_minor": 2,
+                    "currency": "AED", "image_json": None, "stock": row.stock + 5,
+                    "rating_count": 3, "rating_total": 12}
     assert set(replacements) == {f.name for f in dataclasses.fields(cards.CardRow)}
     for name, value in replacements.items():
         other = dataclasses.replace(row, **{name: value})

@@ -9,7 +9,13 @@ import pytest
 
 from catalog.models import Product
 from personalization.models import Event, ShopperProfile
-from tests.factories import CategoryFactory, ProductFactory, RegionFactory, make_products
+from tests.factories import (
+    CategoryFactory,
+    ProductFactory,
+    ProductImageFactory,
+    RegionFactory,
+    make_products,
+)
 from tests.storefront.conftest import card_ids
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +43,83 @@ def test_product_page_shows_gallery_price_seller_stock_and_add_to_cart(client,
     assert f'name="product" value="{product.pk}"' in form and 'name="quantity" value="1"' in form
 
 
+def _gallery_photos(html: str) -> list[tuple[str, str]]:
+    """Return (slide id, its <img> tag) in page order."""
+    return re.findall(r'<div class="sl[^"]*" id="(ph\d+)"[^>]*>.*?(<img [^>]*>)', html)
+
+
+def test_product_gallery_shows_one_photo_and_loads_only_the_first_eagerly(client, upload):
+    # Given a listing with three photos
+    product = ProductFactory()
+    for seed in range(3):
+        ProductImageFactory(product=product, upload=upload(seed), alt_text=f"photo {seed + 1}")
+
+    html = client.get(f"/p/{product.pk}/").content.decode()
+
+    # Then photo 1 is written last (CSS hides it when another follows it as the
+    # target) and is the only one fetched at once; the others wait to be shown
+    photos = _gallery_photos(html)
+    assert [slide for slide, _img in photos] == ["ph2", "ph3", "ph1"]
+    tags = dict(photos)
+    assert 'fetchpriority="high"' in tags["ph1"] and 'loading="lazy"' not in tags["ph1"]
+    assert all('loading="lazy"' in tags[s] and "fetchpriority" not in tags[s]
+               for s in ("ph2", "ph3"))
+    assert '<div class="sl s1" id="ph1"' in html
+    # A numbered link to each photo, and a tap on a photo shows the next one.
+    numbers = re.search(r'<ol class="gn"[^>]*>(.*?)</ol>', html).group(1)
+    assert re.findall(r'href="#(ph\d)" aria-label="Photo (\d) of 3">(\d)<', numbers) == [
+        ("ph1", "1", "1"), ("ph2", "2", "2"), ("ph3", "3", "3")]
+    assert re.findall(r'id="(ph\d)"[^>]*><a class="nx" href="#(ph\d)"', html) == [
+        ("ph2", "ph3"), ("ph3", "ph1"), ("ph1", "ph2")]
+
+
+def test_product_photo_sizes_name_the_width_it_is_drawn_at(client, upload):
+    # Given a square photo in a box 40vh tall: it fills the width only on a
+    # screen narrower than 0.4 of its height (it never does on a phone held upright)
+    product = ProductFactory()
+    ProductImageFactory(product=product, upload=upload(0))
+    image = product.images.get()
+    html = client.get(f"/p/{product.pk}/").content.decode()
+    gallery = html.split('class="gal"', 1)[1].split('class="pr"', 1)[0]
+    sizes = set(re.findall(r'sizes="([^"]+)"', gallery))
+    ratio = f"{40 * image.width}/{100 * image.height}"
+    assert sizes == {f"(max-aspect-ratio: {ratio}) 100vw, 40vh"}
+
+
+def test_product_with_one_photo_has_no_numbers_and_none_has_a_placeholder(client, upload):
+    single = ProductFactory()
+    ProductImageFactory(product=single, upload=upload(0))
+    html = client.get(f"/p/{single.pk}/").content.decode()
+    assert 'class="gn"' not in html and 'class="nx"' not in html
+    assert 'fetchpriority="high"' in html
+    bare = client.get(f"/p/{ProductFactory().pk}/").content.decode()
+    assert '<div class="sl s1 ph">' in bare and "<img" not in bare.split('class="gal"')[1][:300]
+
+
+def test_a_long_title_is_written_out_in_full_below_the_clamped_heading(client):
+    title = "Women's pure cotton Chikankari hand-embroidered straight kurta with palazzo pants"
+    long_title = title + " and dupatta, festive wear"
+    short = client.get(f"/p/{ProductFactory(title=title[:60]).pk}/").content.decode()
+    long = client.get(f"/p/{ProductFactory(title=long_title).pk}/").content.decode()
+    assert f"<p><b>{title[:60]}</b></p>" not in short
+    about = long.split("About this item", 1)[1]
+    assert f"<p><b>{long_title}</b></p>" in about.replace("&#x27;", "'")
+
+
+@pytest.mark.parametrize("photos", [1, 5])
+def test_product_page_query_count_does_not_grow_with_photos(client, upload,
+                                                            django_assert_max_num_queries,
+                                                            photos):
+    product = ProductFactory()
+    for seed in range(photos):
+        ProductImageFactory(product=product, upload=upload(seed % 2))
+    client.get(f"/p/{product.pk}/")
+    # profile, product+seller+category, its images, similar ids, similar cards
+    with django_assert_max_num_queries(6):
+        html = client.get(f"/p/{product.pk}/").content.decode()
+    assert len(_gallery_photos(html)) == photos
+
+
 def test_product_page_of_a_sold_out_item_has_no_add_to_cart(client):
     product = ProductFactory(stock=0)
     html = client.get(f"/p/{product.pk}/").content.decode()
@@ -61,7 +144,7 @@ def test_whatsapp_share_carries_a_referral_code_and_nothing_personal(client):
     text = parse_qs(urlsplit(link).query)["text"][0]
     shared = urlsplit(text.split(" ")[-1])
     code = parse_qs(shared.query)["ref"][0]
-    assert shared.path == f"/p/{product.pk}/" and re.fullmatch(r"[a-z2-7]{8}", code)
+    assert shared.path == f"/p/{product.pk}/" and re.fullmatch(r"[a-z2-7]{8,16}", code)
     profile = shopper_of(client)
     assert str(profile.public_id) not in unquote(link) and str(profile.pk) not in code
     # The same shopper always shares the same code.
@@ -135,12 +218,43 @@ def test_welcome_writes_the_profile_through_the_service(client):
     client.get("/")
     response = client.post("/welcome/", {"region": "IN", "age_band": "25-34", "gender": "f",
                                          "language": "hi"})
-    assert response.status_code == 302 and response["Location"] == "/"
+    assert response.status_code == 302 and response["Location"] == "/?saved=1"
     profile = shopper_of(client)
     assert (profile.region.code, profile.age_band, profile.gender, profile.language) == (
         "IN", "25-34", "f", "hi")
     assert response.cookies["welcomed"].value == "1"
     assert response.cookies["django_language"].value == "hi"
+
+
+def test_after_saving_the_feed_names_what_was_saved(client):
+    # given a shopper who answers the onboarding
+    RegionFactory(code="IN-MH-PUN", name="Pune")
+    client.get("/")
+    response = client.post("/welcome/", {"region": "IN-MH-PUN", "age_band": "25-34",
+                                         "language": "hi"}, follow=True)
+    # then the feed's first page says what changed, in the language just chosen
+    html = response.content.decode()
+    note = re.search(r'<p class="note" role="status" id="saved">([^<]*)</p>', html).group(1)
+    assert "Pune" in note and "25–34" in note and "हिंदी" in note  # Django's name_local
+    # and the plain feed does not
+    assert 'id="saved"' not in client.get("/").content.decode()
+
+
+def test_saving_nothing_says_so(client):
+    client.get("/")
+    response = client.post("/welcome/", {"region": "", "age_band": "", "gender": ""},
+                           follow=True)
+    assert "You left every answer empty" in response.content.decode()
+
+
+def test_the_welcome_copy_counts_the_questions_it_asks(client):
+    RegionFactory(code="IN", name="India")
+    html = client.get("/welcome/").content.decode()
+    # Four questions: region, who for, age, language (the form's visible fields).
+    questions = [name for name in ("region", "gender", "age_band", "language")
+                 if f'name="{name}"' in html]
+    assert len(questions) == 4
+    assert "Four quick questions" in html and "Two quick questions" not in html
 
 
 def test_welcome_with_an_unknown_region_is_a_form_error_and_changes_nothing(client):
