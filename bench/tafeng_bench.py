@@ -127,7 +127,8 @@ issue's appear to have treated it as a value of its own: +-0.0015 on cold).
 
 {table(rows)}
 
-Weights fitted by that rebuild (on the last 14 days of the data, seed 13):
+Weights fitted by that rebuild (two validation windows of 14 days before the end of the data,
+seed 13):
 
 {chr(10).join(f"- {line}" for line in fitted)}
 """

@@ -19,6 +19,7 @@ postgres://postgres@127.0.0.1:5432/h_prod), SHOP_FUZZ_EXAMPLES (60).
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -254,15 +255,32 @@ def load(tmp: Path, backend: str) -> dict:
         seeded = shop.seed("buyers", count=CLIENTS, stock=STOCK, quantity=0,
                            title="Load test item")
         product, tokens = seeded["product"], seeded["tokens"]
-        log(f"   {backend}: {CLIENTS} clients for {LOAD_SECONDS} s against {WORKERS} workers")
-        result = run_load(shop, tokens=tokens, product=product, seconds=LOAD_SECONDS)
+        log(f"   {backend}: {CLIENTS} clients for {LOAD_SECONDS} s against {WORKERS} workers"
+            " and one task worker, probing the queue every 2 s")
+        # The task worker as `make run` starts it (1 s polls, the schedule on), and
+        # probes through it while the clients run: the queue latency under this load.
+        worker = subprocess.Popen([sys.executable, "manage.py", "run_worker"], cwd=ROOT,
+                                  env=shop.env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, start_new_session=True)
+        probes: dict = {}
+        count = max(1, LOAD_SECONDS // 2 - 5)
+        prober = threading.Thread(target=lambda: probes.update(json.loads(shop.manage(
+            "tasks_probe", "--count", str(count), "--interval", "2", "--json",
+            timeout=LOAD_SECONDS * 3).stdout.strip().splitlines()[-1])))
+        prober.start()
+        try:
+            result = run_load(shop, tokens=tokens, product=product, seconds=LOAD_SECONDS)
+            prober.join(timeout=LOAD_SECONDS * 3)
+        finally:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(timeout=60)
         if backend == "PostgreSQL":
             state = pg_state(shop, product=product, result=result)
         else:
             state = as_row(sqlite_state(shop.tmp_dir / "shop.sqlite3", product=product,
                                         result=result))
         return {"backend": backend, "result": result, "state": state,
-                "locked": locked_lines(shop.server_log())}
+                "locked": locked_lines(shop.server_log()), "probes": probes}
     finally:
         shop.stop()
 
@@ -398,6 +416,18 @@ def report(up: dict, bad: list[dict], loads: list[dict], crashes: list[dict],
         "the clients are closed loops with no think time, so they keep every worker of the "
         "two shared cores busy all the time (seed, other suites and the clients themselves "
         "share those cores). The figures this run exists for are the zeros above.",
+        "",
+        "Queue latency under that load (issue 14): one task worker as `make run` starts it "
+        "(`run_worker`, 1 s polls, schedule on) beside the server, and `manage.py tasks_probe "
+        "--interval 2` sending a no-op task through the engine every 2 s while the clients "
+        "run; waited = enqueued to started by the worker, done = enqueued to the prober "
+        "seeing it finished.",
+        "",
+        "| database | probes | waited, median | waited, max | done, median | done, max |",
+        "|---|---|---|---|---|---|",
+        *[f"| {run['backend']} | {p.get('probes', 0)} | {p.get('waited_ms_p50', 'n/a')} ms | "
+          f"{p.get('waited_ms_max', 'n/a')} ms | {p.get('done_ms_p50', 'n/a')} ms | "
+          f"{p.get('done_ms_max', 'n/a')} ms |" for run in loads for p in [run["probes"]]],
         "",
         "### kill -9 of gunicorn's master and workers during writes (SQLite file)",
         "",
