@@ -7,6 +7,9 @@ export DJANGO_DEBUG=${DJANGO_DEBUG:-0}
 # Tasks run in the caller unless a test picks an engine (tests/core/): a photo
 # saved in a test has its variants when the call returns.
 export TASKS_BACKEND=${TASKS_BACKEND:-immediate}
+# Feed impressions written in the request, so a test sees them when its GET
+# returns (tests/personalization/test_impressions.py covers the writer thread).
+export SHOP_IMPRESSIONS_FLUSH_SECONDS=${SHOP_IMPRESSIONS_FLUSH_SECONDS:-0}
 # Close database connections after each request: live-server threads would
 # otherwise keep PostgreSQL sessions open and block dropping the test database.
 export DATABASE_CONN_MAX_AGE=${DATABASE_CONN_MAX_AGE:-0}

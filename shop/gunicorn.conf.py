@@ -32,3 +32,11 @@ def post_fork(server, worker):
     from django.db import connections
 
     connections.close_all()
+
+
+def worker_exit(server, worker):
+    # A worker recycled (max_requests) or stopped writes the feed impressions
+    # it still holds (personalization/impressions.py).
+    from personalization.impressions import impressions_flush
+
+    impressions_flush()

@@ -488,6 +488,9 @@ SHOP_DEFAULT_CURRENCY = os.environ.get("SHOP_DEFAULT_CURRENCY", "INR")
 # Where a visitor shops before anything says otherwise (catalog.markets): a
 # region code; empty means the country paying in SHOP_DEFAULT_CURRENCY.
 SHOP_DEFAULT_REGION = os.environ.get("SHOP_DEFAULT_REGION", "")
+# Feed impressions are written by a thread per process this often, not in the
+# request (personalization/impressions.py); 0 writes them in the request.
+SHOP_IMPRESSIONS_FLUSH_SECONDS = float(os.environ.get("SHOP_IMPRESSIONS_FLUSH_SECONDS", "1"))
 # Widths of the generated image variants; never upscaled past the source.
 SHOP_IMAGE_WIDTHS = (160, 320, 480, 640, 960)
 SHOP_IMAGE_FORMATS = ("avif", "webp", "jpeg")

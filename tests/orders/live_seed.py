@@ -89,8 +89,15 @@ def state(*, product: int) -> dict:
     }
 
 
+def impressions() -> dict:
+    """Return how many feed impressions (view events) are stored."""
+    from personalization.models import Event
+
+    return {"count": Event.objects.filter(type="view", context="feed").count()}
+
+
 def main() -> None:
     command = json.loads(os.environ["LIVE_SEED"])
     name = command.pop("command")
-    result = {"buyers": buyers, "state": state}[name](**command)
+    result = {"buyers": buyers, "state": state, "impressions": impressions}[name](**command)
     print(json.dumps(result))
