@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
 import time
 from pathlib import Path
 
@@ -111,51 +110,5 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-class _InFlight:
-    """Requests the live server is still answering, counted by Django's own signals."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.last_change = time.monotonic()
-        self._lock = threading.Lock()
-
-    def started(self, **kwargs) -> None:
-        with self._lock:
-            self.count += 1
-            self.last_change = time.monotonic()
-
-    def finished(self, **kwargs) -> None:
-        with self._lock:
-            self.count = max(0, self.count - 1)
-            self.last_change = time.monotonic()
-
-    def wait_idle(self, *, quiet: float = 0.5, timeout: float = 10.0) -> None:
-        """Return once nothing has been in flight for `quiet` seconds (or at `timeout`)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                idle_for = time.monotonic() - self.last_change if self.count == 0 else 0.0
-            if idle_for >= quiet:
-                return
-            time.sleep(0.05)
-
-
-_in_flight = _InFlight()
-
-
-@pytest.fixture
-def transactional_db(transactional_db):
-    """The database, flushed only once the live server has stopped writing to it.
-
-    A page's last requests (a beacon sent as its context closes, the service
-    worker's precache) can still be written by the live server's threads when
-    the test ends; the flush then meets "database table is locked" (SQLite's
-    shared cache does not wait) or a deadlock (PostgreSQL), and a failed flush
-    leaves rows to the next test. Every browser test here waits for quiet.
-    """
-    from django.core.signals import request_finished, request_started
-
-    request_started.connect(_in_flight.started, dispatch_uid="browser.in_flight.started")
-    request_finished.connect(_in_flight.finished, dispatch_uid="browser.in_flight.finished")
-    yield transactional_db
-    _in_flight.wait_idle()
+# transactional_db waits for the live server to be quiet before its flush:
+# tests/conftest.py, for every live-server test in every folder.
