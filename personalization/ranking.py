@@ -22,10 +22,13 @@ GLOBAL_KEY = "g"
 TREND_KEY = "trend"
 STAGES = ("new", "first_order", "forming", "habit", "dormant")
 # In order of precedence when two explain an item equally: most personal first.
-COMPONENTS = ("co_occurrence", "revisit", "category", "segment", "demographic", "trending",
-              "fresh", "prior")
+COMPONENTS = ("co_occurrence", "revisit", "category", "segment", "demographic", "factored",
+              "trending", "fresh", "prior")
 # Components a configured weighting may leave out (weight 0): added later.
-OPTIONAL_COMPONENTS = ("demographic",)
+OPTIONAL_COMPONENTS = ("demographic", "factored")
+# Dimension letters of the one-dimension segments the factored component
+# multiplies (personalization/lattice.py): region, age band, gender, language.
+FACTOR_DIMENSIONS = ("r", "a", "g", "l")
 # How much more popular an item must be in the shopper's region segment than in
 # the same segment without region before the cue names the region.
 REGION_LIFT = 1.25
@@ -63,6 +66,10 @@ class ComponentWeights:
     # Popularity in the most specific usable segment without region (age band,
     # gender, language): where the region says little, the profile still may.
     demographic: float = 0.0
+    # Global popularity times each profile dimension's own lift (region, age
+    # band, gender), the one-dimension segments combined as independent
+    # evidence: see factored_affinity.
+    factored: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -266,6 +273,63 @@ def segment_affinity(product_id: int, chain: Sequence[SegmentScores],
                   parent=root.items[product_id], m=m), root
 
 
+def factor_segments(chain: Sequence[SegmentScores]) -> list[SegmentScores]:
+    """Return the one-dimension segments the factored component multiplies:
+    per dimension the first of `chain` (for region, the deepest usable level).
+
+    Language is left out when a region segment is there: where a shopper is
+    largely decides the language they use, so counting both would count the
+    same evidence twice. It stands in for region when region is unknown.
+    """
+    found: dict[str, SegmentScores] = {}
+    for segment in chain:
+        dims, _sep, _rest = segment.key.partition(":")
+        if segment.key != GLOBAL_KEY and dims in FACTOR_DIMENSIONS and dims not in found:
+            found[dims] = segment
+    if "r" in found:
+        found.pop("l", None)
+    return [found[dim] for dim in FACTOR_DIMENSIONS if dim in found]
+
+
+def factored_affinity(product_ids: Sequence[int], chain: Sequence[SegmentScores],
+                      m: float) -> dict[int, float]:
+    """Return each item's global popularity times its lift in each of the
+    shopper's one-dimension segments (naive Bayes over the profile).
+
+    score(item) = g(item) x prod_d s_d(item) / g(item), g the global score and
+    s_d the score in the shopper's segment of dimension d. Where the most
+    specific segment is too small or missing (a rare region x age x gender
+    cell), the single dimensions each still have plenty of shoppers, and
+    taste that leans by region, by age and by gender at once is their
+    product. Each s_d is stored shrunk toward its parent by the segment's
+    shopper count, so a lift from a small segment is already pulled toward 1.
+    An item beyond a segment's candidate list gets the share-zero floor of
+    `segment_affinity` (the parent's score shrunk by m/(n+m)), never 0, and
+    never more than the list's last score: missing data lowers, never zeroes.
+    Items beyond the global list take its last score as their g.
+    """
+    root = chain[-1] if chain and chain[-1].key == GLOBAL_KEY else None
+    if root is None or not root.items:
+        return {}
+    factors = [segment for segment in factor_segments(chain) if segment.items]
+    global_floor = min(root.items.values())
+    lowest = {segment.key: min(segment.items.values()) for segment in factors}
+    scores = {}
+    for pid in product_ids:
+        g = root.items.get(pid, global_floor)
+        if g <= 0:
+            continue
+        score = g
+        for segment in factors:
+            share = segment.items.get(pid)
+            if share is None:
+                share = min(shrink(n=segment.shoppers, share=0.0, parent=g, m=m),
+                            lowest[segment.key])
+            score *= share / g
+        scores[pid] = score
+    return scores
+
+
 # --- Personal signals -------------------------------------------------------------
 
 
@@ -409,6 +473,8 @@ def components_compute(data: RankingInput, params: RankingParams) -> Components:
         and segment_source[pid].key.startswith("r")}
     segment = _distribution(segment)
     demographic = _distribution(regionless)
+    factored = _distribution(factored_affinity([lst.product_id for lst in listings], chain,
+                                               params.smoothing))
     prior = _distribution({lst.product_id: root.items.get(lst.product_id, 0.0)
                            for lst in listings} if root else {})
     trending = _distribution({lst.product_id: data.trending.get(lst.product_id, 0.0)
@@ -444,6 +510,7 @@ def components_compute(data: RankingInput, params: RankingParams) -> Components:
         parts["category"].append((taste_segment + taste_personal) * within)
         parts["segment"].append(segment.get(pid, 0.0))
         parts["demographic"].append(demographic.get(pid, 0.0))
+        parts["factored"].append(factored.get(pid, 0.0))
         parts["trending"].append(trending.get(pid, 0.0))
         parts["prior"].append(prior.get(pid, 0.0))
         age_days = (data.now - listing.created_at).total_seconds() / 86400.0
@@ -509,7 +576,8 @@ def score_candidates(data: RankingInput, params: RankingParams) -> list[Scored]:
             label = source.label if source is not None and source.label else table.region_label
             if label and table.region_lift.get(pid, 0.0) >= REGION_LIFT:
                 reason, arg = Reason.POPULAR_REGION, label
-        # "demographic" leaves the region out by construction: plain "Popular".
+        # "demographic" leaves the region out by construction, and "factored"
+        # mixes every dimension: plain "Popular".
         scored.append(Scored(pid, score, reason, arg))
     scored.sort(key=lambda item: (-item.score, item.product_id))
     return scored

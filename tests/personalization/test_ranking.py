@@ -20,6 +20,8 @@ from personalization.ranking import (
     SegmentScores,
     decay,
     exploration_slots,
+    factor_segments,
+    factored_affinity,
     rank,
     segment_affinity,
     segment_chain_keys,
@@ -293,3 +295,66 @@ def test_a_pick_by_age_and_gender_never_claims_the_region():
     reasons = {item.product_id: (item.reason, item.reason_arg)
                for item in rank(data(listings, [city, demographic, root]), PARAMS)}
     assert reasons[4] == ("popular", "")
+
+
+# --- factored (naive Bayes) component -------------------------------------------------
+
+
+def _factored_only():
+    return replace(PARAMS, weights={stage: ComponentWeights(0, 0, 0, 0, 0, 0, 0, factored=1.0)
+                                    for stage in STAGES},
+                   exploration_share=dict.fromkeys(STAGES, 0.0))
+
+
+def test_the_factored_component_prefers_the_item_popular_in_both_age_band_and_gender():
+    # given three items equally popular overall: 1 popular with the shopper's
+    # age band only, 2 with their gender only, 3 with both (no age x gender
+    # segment is big enough to say so on its own)
+    listings = catalogue(6)
+    root = global_segment({1: 0.1, 2: 0.1, 3: 0.1, 4: 0.1, 5: 0.1, 6: 0.1})
+    age = SegmentScores("a:25-34", 400, {1: 0.2, 2: 0.1, 3: 0.2, 4: 0.1, 5: 0.05, 6: 0.05})
+    gender = SegmentScores("g:f", 900, {1: 0.1, 2: 0.2, 3: 0.2, 4: 0.1, 5: 0.05, 6: 0.05})
+    # when a cold shopper's feed is ranked on the factored component alone
+    feed = ids(rank(data(listings, [age, gender, root]), _factored_only()))
+    # then the item popular in both comes first, ahead of those popular in one
+    assert feed[0] == 3
+    assert set(feed[1:3]) == {1, 2}
+    assert set(feed[-2:]) == {5, 6}
+
+
+def test_a_segment_without_the_item_lowers_its_factored_score_but_never_zeroes_it():
+    # given an item the gender segment's candidate list does not carry
+    root = global_segment({1: 0.3, 2: 0.3, 3: 0.001})
+    age = SegmentScores("a:25-34", 400, {1: 0.3, 2: 0.3, 3: 0.002})
+    gender = SegmentScores("g:m", 500, {1: 0.3, 3: 0.002})
+    scores = factored_affinity([1, 2, 3], [age, gender, root], m=30)
+    # then it still scores, below the item both segments carry, and no higher
+    # than if its share there were the list's last one
+    assert 0 < scores[2] < scores[1]
+    assert scores[2] <= 0.3 * (0.3 / 0.3) * (0.002 / 0.3) + 1e-12
+    # and an item beyond the global list gets a score too (never a zero product)
+    assert factored_affinity([9], [age, gender, root], m=30)[9] > 0
+
+
+def test_the_factored_component_is_global_popularity_when_the_profile_is_empty():
+    root = global_segment({1: 0.5, 2: 0.3, 3: 0.2})
+    assert factored_affinity([1, 2, 3], [root], m=30) == {1: 0.5, 2: 0.3, 3: 0.2}
+    assert factored_affinity([1, 2], [], m=30) == {}
+
+
+def test_the_factored_component_takes_the_deepest_region_and_leaves_language_to_it():
+    # given a shopper's usable chain: a two-dimension segment, the city and
+    # the country, age band, gender, language, global
+    chain = [SegmentScores("ra:IN-MH-PUN:25-34", 50, {1: 0.1}),
+             SegmentScores("r:IN-MH-PUN", 60, {1: 0.1}),
+             SegmentScores("a:25-34", 300, {1: 0.1}),
+             SegmentScores("g:f", 400, {1: 0.1}),
+             SegmentScores("l:hi", 500, {1: 0.1}),
+             SegmentScores("r:IN", 900, {1: 0.1}),
+             global_segment({1: 0.1})]
+    # then the factors are the city, the age band and the gender: language
+    # says little more than the region it mostly follows
+    assert [s.key for s in factor_segments(chain)] == ["r:IN-MH-PUN", "a:25-34", "g:f"]
+    # and without a region, language stands in for it
+    assert [s.key for s in factor_segments(chain[2:5] + chain[-1:])] == [
+        "a:25-34", "g:f", "l:hi"]
