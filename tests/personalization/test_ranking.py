@@ -306,40 +306,51 @@ def _factored_only():
                    exploration_share=dict.fromkeys(STAGES, 0.0))
 
 
+def _four_categories():
+    # one item per category, equally popular overall, distinct sellers
+    listings = {pid: listing(pid, category=pid * 10, seller=pid) for pid in (1, 2, 3, 4)}
+    root = SegmentScores("g", 1000, dict.fromkeys((1, 2, 3, 4), 0.1),
+                         categories=dict.fromkeys((10, 20, 30, 40), 0.25))
+    return listings, root
+
+
 def test_the_factored_component_prefers_the_item_popular_in_both_age_band_and_gender():
-    # given three items equally popular overall: 1 popular with the shopper's
-    # age band only, 2 with their gender only, 3 with both (no age x gender
-    # segment is big enough to say so on its own)
-    listings = catalogue(6)
-    root = global_segment({1: 0.1, 2: 0.1, 3: 0.1, 4: 0.1, 5: 0.1, 6: 0.1})
-    age = SegmentScores("a:25-34", 400, {1: 0.2, 2: 0.1, 3: 0.2, 4: 0.1, 5: 0.05, 6: 0.05})
-    gender = SegmentScores("g:f", 900, {1: 0.1, 2: 0.2, 3: 0.2, 4: 0.1, 5: 0.05, 6: 0.05})
+    # given the shopper's age band going most for category 10, their gender
+    # for 20, and both for 30 above average (no age x gender segment is big
+    # enough to say so on its own)
+    listings, root = _four_categories()
+    age = SegmentScores("a:25-34", 400, {1: 0.1}, categories={10: 0.4, 20: 0.2, 30: 0.3, 40: 0.1})
+    gender = SegmentScores("g:f", 900, {1: 0.1},
+                           categories={10: 0.2, 20: 0.4, 30: 0.3, 40: 0.1})
     # when a cold shopper's feed is ranked on the factored component alone
     feed = ids(rank(data(listings, [age, gender, root]), _factored_only()))
-    # then the item popular in both comes first, ahead of those popular in one
-    assert feed[0] == 3
-    assert set(feed[1:3]) == {1, 2}
-    assert set(feed[-2:]) == {5, 6}
+    # then the item of the category liked by both comes first, though neither
+    # segment alone puts it first, and the one neither likes comes last
+    assert feed == [3, 1, 2, 4]
 
 
-def test_a_segment_without_the_item_lowers_its_factored_score_but_never_zeroes_it():
-    # given an item the gender segment's candidate list does not carry
-    root = global_segment({1: 0.3, 2: 0.3, 3: 0.001})
-    age = SegmentScores("a:25-34", 400, {1: 0.3, 2: 0.3, 3: 0.002})
-    gender = SegmentScores("g:m", 500, {1: 0.3, 3: 0.002})
-    scores = factored_affinity([1, 2, 3], [age, gender, root], m=30)
-    # then it still scores, below the item both segments carry, and no higher
-    # than if its share there were the list's last one
+def test_a_segment_without_the_category_lowers_its_factored_score_but_never_zeroes_it():
+    # given a gender segment whose kept categories do not include 20
+    listings, root = _four_categories()
+    age = SegmentScores("a:25-34", 400, {1: 0.1}, categories=dict.fromkeys((10, 20, 30, 40), 0.25))
+    gender = SegmentScores("g:m", 500, {1: 0.1}, categories={10: 0.3, 30: 0.3, 40: 0.05})
+    scores = factored_affinity(list(listings.values()), [age, gender, root], m=30)
+    # then item 2 still scores, below the items of listed categories, and no
+    # higher than if its category's share there were the list's last one
     assert 0 < scores[2] < scores[1]
-    assert scores[2] <= 0.3 * (0.3 / 0.3) * (0.002 / 0.3) + 1e-12
-    # and an item beyond the global list gets a score too (never a zero product)
-    assert factored_affinity([9], [age, gender, root], m=30)[9] > 0
+    assert scores[2] <= 0.1 * 0.05 / 0.25 + 1e-12
+    # and a category nobody's list carries, or an item beyond the global
+    # list, still gets a score: never a zero product
+    unknown = listing(9, category=90)
+    assert factored_affinity([unknown], [age, gender, root], m=30)[9] > 0
 
 
 def test_the_factored_component_is_global_popularity_when_the_profile_is_empty():
-    root = global_segment({1: 0.5, 2: 0.3, 3: 0.2})
-    assert factored_affinity([1, 2, 3], [root], m=30) == {1: 0.5, 2: 0.3, 3: 0.2}
-    assert factored_affinity([1, 2], [], m=30) == {}
+    listings, root = _four_categories()
+    root = replace(root, items={1: 0.5, 2: 0.3, 3: 0.2})
+    assert factored_affinity([listings[pid] for pid in (1, 2, 3)], [root], m=30) == {
+        1: 0.5, 2: 0.3, 3: 0.2}
+    assert factored_affinity([listings[1]], [], m=30) == {}
 
 
 def test_the_factored_component_takes_the_deepest_region_and_leaves_language_to_it():
