@@ -73,7 +73,9 @@ DEFAULTS: dict[str, Any] = {
     # new shoppers lean on what is popular around them, habit-formed ones on
     # their own history and tastes. "fresh" is a multiplier (1 + w x freshness).
     # "demographic" (popularity in the most specific segment without region)
-    # may be left out: 0. The rebuild's fit replaces all of these per shop.
+    # and "factored" (global popularity times the region's, age band's and
+    # gender's own lifts, ranking.factored_affinity) may be left out: 0. The
+    # rebuild's fit replaces all of these per shop.
     "RANKING_WEIGHTS": {
         # Tuned on the demo hold-out (evaluate_ranking): with segment 0.15 and
         # prior 0.40, cold shoppers gained only 2% NDCG@10 over global

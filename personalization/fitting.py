@@ -5,9 +5,9 @@ grocery data what is popular this week beats any segment, on a fashion shop
 region and age may. So at each rebuild the most recent FIT_FOLDS windows of
 FIT_HOLDOUT_DAYS each are held out in turn (for each, a scratch version is
 built from the events before it), and the weights of the components
-(segment, demographic, prior, category, co-occurrence, revisit, trending,
-fresh) are fitted for cold shoppers (no history before the window) and warm
-ones separately: a coordinate search over a small grid, a few rounds, from
+(segment, demographic, factored, prior, category, co-occurrence, revisit,
+trending, fresh) are fitted for cold shoppers (no history before the window)
+and warm ones separately: a coordinate search over a small grid, a few rounds, from
 the configured weights, maximising the mean log gain in NDCG@10 over the
 configured weights across the windows, each window's gain capped
 (`folds_objective`). One window alone let a holiday fortnight decide: on

@@ -140,7 +140,8 @@ _SEGMENT_FIELDS = ("version_id", "key", "distinct_shoppers", "usable", "label", 
 def _lattice_trim(rows: list[dict], keys: Sequence[str]) -> list[dict]:
     """Keep the rows the ranking uses: the most specific usable segment of the
     lattice (its scores are already shrunk toward every coarser one), the most
-    specific one without region, the global one and the trend. The lattice
+    specific one without region, the one-dimension ones, the global one and
+    the trend. The lattice
     has up to 32 keys per profile; carrying all their lists would cost every
     request parsing time for nothing."""
     by_key = {row["key"]: row for row in rows}
@@ -148,7 +149,15 @@ def _lattice_trim(rows: list[dict], keys: Sequence[str]) -> list[dict]:
     # And the most specific one without region, for the demographic component.
     profile = next((key for key in keys if key in by_key and key != "g"
                     and not key.startswith("r")), None)
-    wanted = {first, profile, "g", TREND_KEY}
+    # And per dimension the most specific one-dimension segment (the deepest
+    # usable region, the age band, the gender, the language), for the
+    # factored component: ranking.factor_segments picks among them.
+    singles: dict[str, str] = {}
+    for key in keys:
+        dims = key.partition(":")[0]
+        if key in by_key and len(dims) == 1 and key != "g":
+            singles.setdefault(dims, key)
+    wanted = {first, profile, "g", TREND_KEY, *singles.values()}
     return [row for row in rows if row["key"] in wanted]
 
 

@@ -16,8 +16,10 @@ from personalization.models import Event, RankingVersion, ShopperProfile
 from personalization.rebuild import affinities_rebuild
 from personalization.selectors import (
     feed_page_get,
+    feed_ranking_compute,
     history_get,
     popular_products_get,
+    segments_get,
     similar_products_get,
 )
 from tests.factories import (
@@ -270,6 +272,26 @@ def test_feed_query_count_is_flat(regions, django_assert_max_num_queries, n):
         second = feed_page_get(shopper=shopper, cursor=first.next_cursor, page_size=8)
     assert len(first.items) == 8 and len(second.items) == 8
     assert not set(_ids(first)) & set(_ids(second))
+
+
+def test_the_chain_carries_each_dimensions_own_segment_in_the_one_query(
+        regions, django_assert_num_queries):
+    # given a rebuild where every segment of Pune's 25-34 women is usable
+    products = _old_products(12)
+    for i in range(4):
+        fan = ShopperProfile.objects.create(region=regions["PUN"], gender="f", age_band="25-34")
+        _events(fan, products[i:i + 6], "click")
+    affinities_rebuild()
+    shopper = ShopperProfile.objects.create(region=regions["PUN"], gender="f", age_band="25-34")
+    data = feed_ranking_compute(shopper=shopper, as_of=timezone.now(), inputs_only=True)[1]
+    # then the factored component has the city (the deepest region), the age
+    # band and the gender beside the most specific segment and the global one
+    keys = [segment.key for segment in data.segments]
+    assert keys == ["rag:IN-MH-PUN:25-34:f", "ag:25-34:f", "r:IN-MH-PUN", "a:25-34", "g:f", "g"]
+    # and reading them is still one query
+    cache.clear()
+    with django_assert_num_queries(1):
+        segments_get(keys=[*keys[:-1], "r:IN-MH", "r:IN", "g"])
 
 
 def test_similar_products_are_neighbours_first_then_the_same_category(regions):

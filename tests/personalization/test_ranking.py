@@ -20,6 +20,8 @@ from personalization.ranking import (
     SegmentScores,
     decay,
     exploration_slots,
+    factor_segments,
+    factored_affinity,
     rank,
     segment_affinity,
     segment_chain_keys,
@@ -293,3 +295,77 @@ def test_a_pick_by_age_and_gender_never_claims_the_region():
     reasons = {item.product_id: (item.reason, item.reason_arg)
                for item in rank(data(listings, [city, demographic, root]), PARAMS)}
     assert reasons[4] == ("popular", "")
+
+
+# --- factored (naive Bayes) component -------------------------------------------------
+
+
+def _factored_only():
+    return replace(PARAMS, weights={stage: ComponentWeights(0, 0, 0, 0, 0, 0, 0, factored=1.0)
+                                    for stage in STAGES},
+                   exploration_share=dict.fromkeys(STAGES, 0.0))
+
+
+def _four_categories():
+    # one item per category, equally popular overall, distinct sellers
+    listings = {pid: listing(pid, category=pid * 10, seller=pid) for pid in (1, 2, 3, 4)}
+    root = SegmentScores("g", 1000, dict.fromkeys((1, 2, 3, 4), 0.1),
+                         categories=dict.fromkeys((10, 20, 30, 40), 0.25))
+    return listings, root
+
+
+def test_the_factored_component_prefers_the_item_popular_in_both_age_band_and_gender():
+    # given the shopper's age band going most for category 10, their gender
+    # for 20, and both for 30 above average (no age x gender segment is big
+    # enough to say so on its own)
+    listings, root = _four_categories()
+    age = SegmentScores("a:25-34", 400, {1: 0.1}, categories={10: 0.4, 20: 0.2, 30: 0.3, 40: 0.1})
+    gender = SegmentScores("g:f", 900, {1: 0.1},
+                           categories={10: 0.2, 20: 0.4, 30: 0.3, 40: 0.1})
+    # when a cold shopper's feed is ranked on the factored component alone
+    feed = ids(rank(data(listings, [age, gender, root]), _factored_only()))
+    # then the item of the category liked by both comes first, though neither
+    # segment alone puts it first, and the one neither likes comes last
+    assert feed == [3, 1, 2, 4]
+
+
+def test_a_segment_without_the_category_lowers_its_factored_score_but_never_zeroes_it():
+    # given a gender segment whose kept categories do not include 20
+    listings, root = _four_categories()
+    age = SegmentScores("a:25-34", 400, {1: 0.1}, categories=dict.fromkeys((10, 20, 30, 40), 0.25))
+    gender = SegmentScores("g:m", 500, {1: 0.1}, categories={10: 0.3, 30: 0.3, 40: 0.05})
+    scores = factored_affinity(list(listings.values()), [age, gender, root], m=30)
+    # then item 2 still scores, below the items of listed categories, and no
+    # higher than if its category's share there were the list's last one
+    assert 0 < scores[2] < scores[1]
+    assert scores[2] <= 0.1 * 0.05 / 0.25 + 1e-12
+    # and a category nobody's list carries, or an item beyond the global
+    # list, still gets a score: never a zero product
+    unknown = listing(9, category=90)
+    assert factored_affinity([unknown], [age, gender, root], m=30)[9] > 0
+
+
+def test_the_factored_component_is_global_popularity_when_the_profile_is_empty():
+    listings, root = _four_categories()
+    root = replace(root, items={1: 0.5, 2: 0.3, 3: 0.2})
+    assert factored_affinity([listings[pid] for pid in (1, 2, 3)], [root], m=30) == {
+        1: 0.5, 2: 0.3, 3: 0.2}
+    assert factored_affinity([listings[1]], [], m=30) == {}
+
+
+def test_the_factored_component_takes_the_deepest_region_and_leaves_language_to_it():
+    # given a shopper's usable chain: a two-dimension segment, the city and
+    # the country, age band, gender, language, global
+    chain = [SegmentScores("ra:IN-MH-PUN:25-34", 50, {1: 0.1}),
+             SegmentScores("r:IN-MH-PUN", 60, {1: 0.1}),
+             SegmentScores("a:25-34", 300, {1: 0.1}),
+             SegmentScores("g:f", 400, {1: 0.1}),
+             SegmentScores("l:hi", 500, {1: 0.1}),
+             SegmentScores("r:IN", 900, {1: 0.1}),
+             global_segment({1: 0.1})]
+    # then the factors are the city, the age band and the gender: language
+    # says little more than the region it mostly follows
+    assert [s.key for s in factor_segments(chain)] == ["r:IN-MH-PUN", "a:25-34", "g:f"]
+    # and without a region, language stands in for it
+    assert [s.key for s in factor_segments(chain[2:5] + chain[-1:])] == [
+        "a:25-34", "g:f", "l:hi"]
